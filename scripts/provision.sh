@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Provision the real servers the integration tests need when Docker is absent:
+#   - RabbitMQ from Debian's rabbitmq-server package (installed once);
+#   - FerretDB v1.24.2 (MongoDB wire protocol, SQLite handler) built from its Go module.
+# Idempotent: a second run finds both and does nothing. Everything is cached
+# outside the repo, under $RELEASEGATE_CACHE (default ~/.cache/releasegate).
+set -euo pipefail
+
+CACHE="${RELEASEGATE_CACHE:-$HOME/.cache/releasegate}"
+FERRETDB_VERSION="${FERRETDB_VERSION:-v1.24.2}"
+FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION/ferretdb"
+mkdir -p "$CACHE"
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+
+# Docker present and working: testcontainers will be used instead.
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  log "docker engine available: tests use testcontainers"
+fi
+
+if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
+  log "installing rabbitmq-server (Debian package)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+  # The package starts a system node; ours run as private nodes, so stop it.
+  $SUDO systemctl stop rabbitmq-server >/dev/null 2>&1 || $SUDO service rabbitmq-server stop >/dev/null 2>&1 || true
+  $SUDO pkill -f 'beam.*rabbit@' >/dev/null 2>&1 || true
+else
+  log "rabbitmq-server present"
+fi
+
+if [ ! -x "$FERRETDB_BIN" ]; then
+  command -v go >/dev/null 2>&1 || { log "go is required to build FerretDB"; exit 1; }
+  log "building FerretDB $FERRETDB_VERSION from its Go module"
+  src="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  work="$CACHE/ferretdb-src-$FERRETDB_VERSION"
+  rm -rf "$work"; cp -r "$src" "$work"; chmod -R u+w "$work"
+  # The module zip lacks the generated version file; without it the binary panics at start.
+  printf '%s' "$FERRETDB_VERSION" > "$work/build/version/version.txt"
+  mkdir -p "$(dirname "$FERRETDB_BIN")"
+  (cd "$work" && GOFLAGS=-mod=mod go build -trimpath -o "$FERRETDB_BIN" ./cmd/ferretdb)
+  rm -rf "$work"
+else
+  log "FerretDB present at $FERRETDB_BIN"
+fi
+"$FERRETDB_BIN" --version >/dev/null 2>&1 || { log "FerretDB binary does not start"; exit 1; }
+log "ready"

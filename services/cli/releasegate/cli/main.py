@@ -1,0 +1,67 @@
+"""The ``releasegate`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from releasegate.cli.serve import SERVICES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="releasegate",
+        description="Release pipeline: submission, review and deployer services behind a "
+        "DataArts-compatible gateway.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run all four services in one process, in memory",
+                         description="Embedded mode: gateway, submission, review and deployer "
+                         "in one process with in-memory bus and store, and a demo tenant.")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--credentials", type=Path,
+                     default=Path(".releasegate/dev-credentials.json"),
+                     help="where to write the demo users' credentials")
+
+    serve = sub.add_parser(
+        "serve", help="run one service as its own process",
+        description="Run one service against RabbitMQ and MongoDB. Configured by env: "
+        "RELEASEGATE_AMQP_URL, RELEASEGATE_MONGODB_URL, RELEASEGATE_MONGODB_DB, "
+        "RELEASEGATE_HTTP_PORT (gateway API, or the workers' health endpoints), "
+        "RELEASEGATE_TOKEN_SECRET, RELEASEGATE_BUS_NAMESPACE, RELEASEGATE_LOG_LEVEL.")
+    serve.add_argument("service", choices=SERVICES)
+
+    publish = sub.add_parser(
+        "publish", help="publish an upstream event JSON file to the bus",
+        description="Validate an upstream event (the message envelope as JSON) and publish "
+        "it to RELEASEGATE_AMQP_URL under its type as routing key.")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--project", help="project_id, if the file has none")
+    publish.add_argument("--workspace", help="workspace_id, if the file has none")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "dev":
+        from releasegate.cli.dev import run_dev
+
+        asyncio.run(run_dev(args.host, args.port, args.credentials))
+    elif args.command == "serve":
+        from releasegate.cli.serve import serve
+
+        asyncio.run(serve(args.service))
+    elif args.command == "publish":
+        from releasegate.cli.publish import publish_file
+
+        message_id = asyncio.run(publish_file(args.file, args.project, args.workspace))
+        print(message_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

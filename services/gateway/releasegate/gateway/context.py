@@ -1,0 +1,31 @@
+"""What route handlers get: the gateway's clients, as one object on app.state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from releasegate.gateway.settings import GatewaySettings
+from releasegate.shared.bus.base import Bus
+from releasegate.shared.clock import Clock
+from releasegate.shared.identity import IdentityStore
+from releasegate.shared.store.base import Database
+
+
+@dataclass
+class GatewayContext:
+    settings: GatewaySettings
+    bus: Bus
+    db: Database
+    identity: IdentityStore
+    clock: Clock
+
+
+def _context(request: Request) -> GatewayContext:
+    ctx: GatewayContext = request.app.state.context
+    return ctx
+
+
+Context = Annotated[GatewayContext, Depends(_context)]

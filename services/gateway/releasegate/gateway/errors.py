@@ -1,0 +1,82 @@
+"""Every error leaves the gateway as ``{"error_code": "DLF.xxxx", "error_msg": "..."}``,
+including FastAPI's validation errors and unknown routes."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from releasegate.shared.errors import (
+    INTERNAL,
+    METHOD_NOT_ALLOWED,
+    PARAMETER_INVALID,
+    ROUTE_NOT_FOUND,
+    UNAVAILABLE,
+    ErrorCode,
+    ReleasegateError,
+)
+from releasegate.shared.store.base import StoreUnavailable
+
+log = logging.getLogger("releasegate.gateway")
+
+
+class ErrorBody(BaseModel):
+    error_code: str
+    error_msg: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "Invalid request"},
+    401: {"model": ErrorBody, "description": "Not authenticated"},
+    403: {"model": ErrorBody, "description": "Not allowed"},
+    503: {"model": ErrorBody, "description": "Temporarily unavailable"},
+}
+
+
+def error_response(error: ErrorCode, message: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=error.http_status,
+        content={"error_code": error.code, "error_msg": message or error.meaning},
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "header", "path")]
+        parts.append(f"{'.'.join(loc) or 'body'}: {err.get('msg')}")
+    return "; ".join(parts) or PARAMETER_INVALID.meaning
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ReleasegateError)
+    async def _domain(_: Request, exc: ReleasegateError) -> JSONResponse:
+        return error_response(exc.error, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(PARAMETER_INVALID, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(ROUTE_NOT_FOUND)
+        if exc.status_code == 405:
+            return error_response(METHOD_NOT_ALLOWED)
+        return JSONResponse(status_code=exc.status_code,
+                            content={"error_code": INTERNAL.code, "error_msg": str(exc.detail)})
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("database unavailable", extra={"error": str(exc)})
+        return error_response(UNAVAILABLE)
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return error_response(INTERNAL)

@@ -1,0 +1,115 @@
+"""Submission rules, free of I/O: what an incoming version does to its item's task.
+
+An item keeps at most one *open* (unpackaged) task. Its id is derived from the item
+and the item's generation (bumped whenever the open task is packaged or revoked),
+so the same facts give the same task whatever order they arrive in:
+
+- a version not newer than every version already seen makes no task (duplicate,
+  or late arrival overtaken by a newer one) but is still stored;
+- a newer version supersedes the open task if there is one, else opens a task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from releasegate.shared.ids import stable_id
+from releasegate.shared.readmodels.codes import (
+    TASK_TYPE_CODES,
+    UPDATE_ADD,
+    UPDATE_DELETE,
+    UPDATE_MODIFY,
+)
+
+
+def item_key(project_id: str, workspace_id: str, task_type: str, item_id: str) -> str:
+    return f"{project_id}/{workspace_id}/{task_type}/{item_id}"
+
+
+def item_id_for(task_type: str, item_name: str, given: str | None) -> str:
+    """The dev-side id of the item; upstreams that only know names get a stable one."""
+    return given or stable_id("item", task_type, item_name)
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    project_id: str
+    workspace_id: str
+    task_type: str
+    item_id: str
+    item_name: str
+    max_version: int = 0
+    deployed_version: int | None = None
+    in_production: bool = False
+    generation: int = 0
+    open_task_version: int | None = None
+
+    @property
+    def open_task_id(self) -> str:
+        return stable_id(self.key, "task", str(self.generation))
+
+    @property
+    def task_type_code(self) -> int:
+        return TASK_TYPE_CODES[self.task_type]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    version: int
+    deleted: bool
+    item_name: str
+    submitter_id: str
+    submitter_name: str
+    submitted_at: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class NoTask:
+    reason: str
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    task_id: str
+    update_type: int
+
+
+@dataclass(frozen=True)
+class Supersede:
+    task_id: str
+    update_type: int
+    previous_version: int
+
+
+Decision = NoTask | OpenTask | Supersede
+
+
+def update_type_for(item: Item, deleted: bool) -> int:
+    if deleted:
+        return UPDATE_DELETE
+    return UPDATE_MODIFY if item.in_production else UPDATE_ADD
+
+
+def decide_version(item: Item, incoming: Incoming) -> Decision:
+    if incoming.version <= item.max_version:
+        return NoTask(f"version {incoming.version} is not newer than {item.max_version}")
+    update_type = update_type_for(item, incoming.deleted)
+    if item.open_task_version is not None:
+        return Supersede(item.open_task_id, update_type, item.open_task_version)
+    return OpenTask(item.open_task_id, update_type)
+
+
+def after_decision(item: Item, incoming: Incoming, decision: Decision) -> Item:
+    """The item once the decision is applied."""
+    if isinstance(decision, NoTask):
+        return item
+    return replace(item, max_version=incoming.version, item_name=incoming.item_name,
+                   open_task_version=incoming.version)
+
+
+def record_deployed(item: Item, version: int) -> Item:
+    """A version is known to be in production (e.g. imported as already released)."""
+    return replace(item, deployed_version=version, in_production=True,
+                   max_version=max(item.max_version, version))

@@ -1,0 +1,90 @@
+"""Submission's collections: items (aggregate state), release tasks (read model of
+the API's pending items) and job versions (latest N per item)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from releasegate.shared.readmodels.pending_items import STATE_PENDING, TASK_INDEXES, TASKS
+from releasegate.shared.store.base import Collection, Database, DuplicateKey, IndexSpec
+from releasegate.shared.store.outbox import OUTBOX_INDEX, Outgoing, outbox_fields, with_outbox
+from releasegate.submission.domain import Item
+
+ITEMS = "submission_items"
+VERSIONS = "submission_versions"
+
+ITEM_INDEXES = [OUTBOX_INDEX]
+VERSION_INDEXES = [
+    IndexSpec((("item_key", 1), ("version", -1)), unique=True, name="item_version"),
+]
+
+
+class SubmissionStore:
+    def __init__(self, db: Database) -> None:
+        self.items: Collection = db.collection(ITEMS)
+        self.tasks: Collection = db.collection(TASKS)
+        self.versions: Collection = db.collection(VERSIONS)
+
+    async def ensure_indexes(self) -> None:
+        await self.items.ensure_indexes(ITEM_INDEXES)
+        await self.tasks.ensure_indexes(TASK_INDEXES)
+        await self.versions.ensure_indexes(VERSION_INDEXES)
+
+    # -- versions --------------------------------------------------------
+    async def save_version(self, doc: dict[str, Any]) -> bool:
+        """Store a version; False when it was stored before (a duplicate delivery)."""
+        try:
+            await self.versions.insert_one(doc)
+            return True
+        except DuplicateKey:
+            return False
+
+    async def trim_versions(self, key: str, keep: int) -> int:
+        """Keep the newest ``keep`` versions of an item."""
+        oldest_kept = await self.versions.find(
+            {"item_key": key}, sort=[("version", -1)], skip=keep - 1, limit=1,
+            projection={"version": 1},
+        )
+        if not oldest_kept:
+            return 0
+        return await self.versions.delete_many(
+            {"item_key": key, "version": {"$lt": oldest_kept[0]["version"]}}
+        )
+
+    async def get_version(self, key: str, version: int) -> dict[str, Any] | None:
+        return await self.versions.find_one({"item_key": key, "version": version})
+
+    # -- items -----------------------------------------------------------
+    async def get_item(self, key: str) -> Item | None:
+        doc = await self.items.find_one({"_id": key}, projection={"outbox": 0, "outbox_n": 0})
+        if doc is None:
+            return None
+        doc.pop("_id")
+        return Item(key=key, **doc)
+
+    async def save_item(self, item: Item) -> None:
+        fields = asdict(item)
+        fields.pop("key")
+        await self.items.update_one({"_id": item.key}, {"$set": fields}, upsert=True)
+
+    # -- tasks -----------------------------------------------------------
+    async def create_task(self, doc: dict[str, Any], events: list[Outgoing]) -> bool:
+        """Insert a task with its announcement; False if it exists (a replay)."""
+        try:
+            await self.tasks.insert_one({**doc, **outbox_fields(events)})
+            return True
+        except DuplicateKey:
+            return False
+
+    async def update_task(
+        self, task_id: str, fields: dict[str, Any], events: list[Outgoing]
+    ) -> None:
+        await self.tasks.update_one({"_id": task_id}, with_outbox({"$set": fields}, events))
+
+    async def get_task(self, task_id: str) -> dict[str, Any] | None:
+        return await self.tasks.find_one({"_id": task_id}, projection={"outbox": 0})
+
+    async def open_task(self, key: str) -> dict[str, Any] | None:
+        return await self.tasks.find_one({"item_key": key, "state": STATE_PENDING},
+                                         projection={"outbox": 0})

@@ -1,0 +1,10 @@
+from releasegate.shared.bus.base import (
+    Bus,
+    DeadLetter,
+    Handler,
+    Message,
+    PermanentFailure,
+    Subscription,
+)
+
+__all__ = ["Bus", "DeadLetter", "Handler", "Message", "PermanentFailure", "Subscription"]

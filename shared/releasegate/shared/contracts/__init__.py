@@ -1,0 +1,23 @@
+"""Every message contract, registered once. Importing this package loads the catalogue."""
+
+from releasegate.shared.contracts import rpc, tasks, upstream
+from releasegate.shared.contracts.envelope import (
+    Contract,
+    Envelope,
+    Payload,
+    all_contracts,
+    contract,
+    lookup,
+)
+
+__all__ = [
+    "Contract",
+    "Envelope",
+    "Payload",
+    "all_contracts",
+    "contract",
+    "lookup",
+    "rpc",
+    "tasks",
+    "upstream",
+]

@@ -1,0 +1,68 @@
+"""The one table of error codes, shared by the gateway (HTTP bodies) and the services
+(RPC replies). Codes follow the vendor's ``DLF.xxxx`` style; the vendor's own codes
+keep their meaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    http_status: int
+    meaning: str
+
+
+_TABLE: dict[str, ErrorCode] = {}
+
+
+def _code(code: str, http_status: int, meaning: str) -> ErrorCode:
+    entry = ErrorCode(code, http_status, meaning)
+    _TABLE[code] = entry
+    return entry
+
+
+# Vendor codes.
+JOB_NOT_FOUND = _code("DLF.0100", 400, "The job does not exist.")
+PARAMETER_INVALID = _code("DLF.0802", 400, "A parameter is missing or invalid.")
+NOT_FOUND = _code("DLF.0810", 400, "The task or release package does not exist.")
+FORBIDDEN = _code("DLF.6888", 403, "Invalid account permissions.")
+# Gateway and transport.
+UNAUTHENTICATED = _code("DLF.1001", 401, "Authentication is missing or invalid.")
+BODY_TOO_LARGE = _code("DLF.1002", 413, "The request body is too large.")
+UNSUPPORTED_MEDIA = _code("DLF.1003", 415, "The request body must be JSON.")
+ROUTE_NOT_FOUND = _code("DLF.1004", 404, "No such API.")
+METHOD_NOT_ALLOWED = _code("DLF.1005", 405, "Method not allowed.")
+UNAVAILABLE = _code("DLF.1006", 503, "A backing service is temporarily unavailable; retry.")
+INTERNAL = _code("DLF.1007", 500, "Internal error.")
+IDEMPOTENCY_CONFLICT = _code(
+    "DLF.1008", 409, "The idempotency key was used with a different request."
+)
+# Upstream events.
+EVENT_INVALID = _code("DLF.2001", 400, "The upstream event is malformed or of an unknown type.")
+
+
+def error_table() -> list[ErrorCode]:
+    return sorted(_TABLE.values(), key=lambda e: e.code)
+
+
+def lookup(code: str) -> ErrorCode:
+    return _TABLE.get(code, INTERNAL)
+
+
+class ReleasegateError(Exception):
+    """A rule said no. Carries a table code and a message for the caller."""
+
+    def __init__(self, error: ErrorCode, message: str | None = None) -> None:
+        super().__init__(message or error.meaning)
+        self.error = error
+        self.message = message or error.meaning
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    @property
+    def http_status(self) -> int:
+        return self.error.http_status

@@ -1,0 +1,135 @@
+"""MongoDB (and FerretDB) adapter on ``pymongo.AsyncMongoClient``.
+
+Connection-level failures become ``StoreUnavailable`` so the bus retries the
+handler; a unique-index violation becomes ``DuplicateKey`` (first writer wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    DuplicateKeyError,
+    NetworkTimeout,
+    NotPrimaryError,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+)
+
+from releasegate.shared.store.base import (
+    Collection,
+    Doc,
+    DuplicateKey,
+    Filter,
+    IndexSpec,
+    Sort,
+    StoreUnavailable,
+    UpdateOutcome,
+)
+
+T = TypeVar("T")
+_TRANSIENT = (AutoReconnect, ConnectionFailure, NetworkTimeout, NotPrimaryError,
+              ServerSelectionTimeoutError)
+
+
+async def _guard(op: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await op()
+    except DuplicateKeyError as exc:
+        raise DuplicateKey(str(exc)) from exc
+    except _TRANSIENT as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    except OperationFailure as exc:
+        # FerretDB reports a unique violation by an update as an InternalError.
+        if "UNIQUE constraint failed" in str(exc):
+            raise DuplicateKey(str(exc)) from exc
+        raise
+
+
+class MongoCollection:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self._c = collection
+        self.name = collection.name
+
+    async def ensure_indexes(self, specs: Sequence[IndexSpec]) -> None:
+        for spec in specs:
+            await _guard(lambda s=spec: self._c.create_index(  # type: ignore[misc]
+                list(s.keys), unique=s.unique, name=s.index_name))
+
+    async def insert_one(self, doc: Doc) -> None:
+        await _guard(lambda: self._c.insert_one(dict(doc)))
+
+    async def find_one(
+        self, filter: Filter, *, projection: Mapping[str, int] | None = None,
+        sort: Sort | None = None,
+    ) -> Doc | None:
+        return await _guard(lambda: self._c.find_one(
+            dict(filter), projection=dict(projection) if projection else None,
+            sort=list(sort) if sort else None))
+
+    async def find(
+        self, filter: Filter, *, sort: Sort | None = None, skip: int = 0, limit: int = 0,
+        projection: Mapping[str, int] | None = None,
+    ) -> list[Doc]:
+        async def run() -> list[Doc]:
+            cursor = self._c.find(
+                dict(filter), projection=dict(projection) if projection else None,
+                skip=skip, limit=limit, sort=list(sort) if sort else None,
+            )
+            return await cursor.to_list()
+
+        return await _guard(run)
+
+    async def count(self, filter: Filter) -> int:
+        return await _guard(lambda: self._c.count_documents(dict(filter)))
+
+    async def update_one(
+        self, filter: Filter, update: Mapping[str, Any], *, upsert: bool = False
+    ) -> UpdateOutcome:
+        result = await _guard(lambda: self._c.update_one(dict(filter), dict(update),
+                                                         upsert=upsert))
+        return UpdateOutcome(result.matched_count, result.modified_count, result.upserted_id)
+
+    async def update_many(self, filter: Filter, update: Mapping[str, Any]) -> int:
+        result = await _guard(lambda: self._c.update_many(dict(filter), dict(update)))
+        return result.modified_count
+
+    async def delete_one(self, filter: Filter) -> int:
+        result = await _guard(lambda: self._c.delete_one(dict(filter)))
+        return result.deleted_count
+
+    async def delete_many(self, filter: Filter) -> int:
+        result = await _guard(lambda: self._c.delete_many(dict(filter)))
+        return result.deleted_count
+
+    async def explain(self, filter: Filter, sort: Sort | None = None) -> dict[str, Any]:
+        """The server's query plan (MongoDB: which index serves the query)."""
+        cursor = self._c.find(dict(filter), sort=list(sort) if sort else None)
+        return await cursor.explain()
+
+
+class MongoDatabase:
+    def __init__(self, url: str, db_name: str, *, timeout_ms: int = 5000) -> None:
+        self.client: AsyncMongoClient[Doc] = AsyncMongoClient(
+            url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+            retryWrites=True, retryReads=True, tz_aware=False, appname="releasegate",
+        )
+        self._db = self.client[db_name]
+
+    def collection(self, name: str) -> Collection:
+        return MongoCollection(self._db[name])
+
+    async def ping(self) -> bool:
+        try:
+            await self._db.command("ping")
+            return True
+        except Exception:  # noqa: BLE001 - readiness is a yes/no question
+            return False
+
+    async def close(self) -> None:
+        await self.client.close()

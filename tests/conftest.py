@@ -1,0 +1,34 @@
+"""Session fixtures: the real servers (started once, on demand) and per-test
+isolation by random names (bus namespace, database), so nothing is ever wiped."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.infra.servers import Servers, ServersUnavailable, start_servers
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    try:
+        found = start_servers()
+    except ServersUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and the real servers are missing: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def db_name() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,249 @@
+"""The bus contract: the in-memory bus and the RabbitMQ bus route, retry,
+dead-letter, reply and shut down the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from releasegate.shared.bus.base import Message, Subscription
+from releasegate.shared.contracts.upstream import (
+    JOB_CREATED,
+    JOBS_IMPORTED,
+    VERSION_SUBMITTED,
+    JobCreated,
+    JobsImported,
+    VersionSubmitted,
+)
+from releasegate.shared.errors import NOT_FOUND, ReleasegateError
+from tests.contract.conftest import BusFactory
+from tests.helpers import eventually
+
+
+def version_event(version: int = 1, **extra: Any) -> Any:
+    payload = VersionSubmitted(item_name="job_a", task_type="job", version=version,
+                               content={"n": version}, submitter_id="u1",
+                               submitter_name="dev", submitted_at=1)
+    return VERSION_SUBMITTED.envelope(payload, project_id="p", workspace_id="w", **extra)
+
+
+def imported_event() -> Any:
+    payload = JobsImported(jobs=[{"item_name": "j", "version": 1, "content": {},
+                                  "status": "submitted"}],
+                           importer_id="u", importer_name="n", imported_at=1)
+    return JOBS_IMPORTED.envelope(payload, project_id="p", workspace_id="w")
+
+
+def created_event() -> Any:
+    payload = JobCreated(item_name="rt", content={}, creator_id="u", creator_name="n",
+                         created_at=1)
+    return JOB_CREATED.envelope(payload, project_id="p", workspace_id="w")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[Message[Any]] = []
+
+    async def __call__(self, msg: Message[Any]) -> None:
+        self.seen.append(msg)
+
+    async def count(self) -> int:
+        return len(self.seen)
+
+
+def routes(handler: Any) -> dict[str, Any]:
+    return {c.type: handler for c in (VERSION_SUBMITTED, JOBS_IMPORTED, JOB_CREATED)}
+
+
+async def test_topic_wildcards_route_events(make_bus: BusFactory) -> None:
+    bus = make_bus()
+    everything, one_word = Recorder(), Recorder()
+    bus.subscribe(Subscription("t.all", routes(everything)))
+    bus.subscribe(Subscription("t.star", routes(one_word)))
+    await bus.start()
+    for event in (version_event(), imported_event(), created_event()):
+        await bus.publish(event)
+    await eventually(lambda: _at_least(everything, 3), what="job.# gets all three")
+    await eventually(lambda: _at_least(one_word, 2), what="job.* gets two")
+    await asyncio.sleep(0.2)
+    assert sorted(m.envelope.type for m in everything.seen) == [
+        "job.created", "job.imported", "job.version.submitted"]
+    assert sorted(m.envelope.type for m in one_word.seen) == ["job.created", "job.imported"]
+    assert isinstance(everything.seen[0].payload, VersionSubmitted | JobsImported | JobCreated)
+
+
+async def _at_least(rec: Recorder, n: int) -> bool:
+    return len(rec.seen) >= n
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "malformed envelope"),
+        (json.dumps({"type": "job.unknown", "schema_version": 1, "project_id": "p",
+                     "workspace_id": "w", "payload": {}}).encode(), "unknown message type"),
+        (json.dumps({"type": "job.version.submitted", "schema_version": 9, "project_id": "p",
+                     "workspace_id": "w", "payload": {}}).encode(), "unknown message type"),
+        (json.dumps({"type": "job.version.submitted", "schema_version": 1, "project_id": "p",
+                     "workspace_id": "w", "payload": {"item_name": ""}}).encode(),
+         "invalid job.version.submitted v1 payload"),
+        (json.dumps({"type": "job.created", "project_id": "p", "workspace_id": "w",
+                     "payload": {"pad": "x" * 5000}}).encode(), "oversized"),
+    ],
+    ids=["not-json", "unknown-type", "unknown-version", "invalid-payload", "oversized"],
+)
+async def test_bad_messages_are_dead_lettered_with_reason_and_consumer_goes_on(
+    make_bus: BusFactory, body: bytes, reason: str
+) -> None:
+    bus = make_bus()
+    rec = Recorder()
+    bus.subscribe(Subscription("t.all", routes(rec)))
+    await bus.start()
+    await bus.publish_raw("job.created", body)
+    await bus.publish(version_event())
+    await eventually(lambda: _at_least(rec, 1), what="the good message after the bad one")
+    dead = await eventually(lambda: bus.take_dead_letters("t.all"), what="a dead letter")
+    assert len(dead) == 1
+    assert reason in dead[0].reason
+    assert dead[0].body == body
+    assert bus.metrics.value("dead_lettered_total", queue="t.all") == 1
+
+
+async def test_transient_failures_are_retried_then_succeed(make_bus: BusFactory) -> None:
+    bus = make_bus(retry_delays_ms=[30, 60, 90])
+    attempts: list[int] = []
+
+    async def flaky(msg: Message[Any]) -> None:
+        attempts.append(msg.attempt)
+        if len(attempts) < 3:
+            raise ConnectionError("database blip")
+
+    bus.subscribe(Subscription("t.all", routes(flaky)))
+    await bus.start()
+    await bus.publish(version_event())
+    await eventually(lambda: _done(attempts, 3), what="three attempts")
+    assert attempts == [0, 1, 2]
+    assert await bus.take_dead_letters("t.all") == []
+
+
+async def _done(items: list[Any], n: int) -> bool:
+    return len(items) >= n
+
+
+async def test_retries_are_bounded_then_dead_lettered(make_bus: BusFactory) -> None:
+    bus = make_bus(retry_delays_ms=[20, 40])
+    attempts: list[int] = []
+
+    async def broken(msg: Message[Any]) -> None:
+        attempts.append(msg.attempt)
+        raise RuntimeError("always fails")
+
+    bus.subscribe(Subscription("t.all", routes(broken)))
+    await bus.start()
+    await bus.publish(version_event())
+    dead = await eventually(lambda: bus.take_dead_letters("t.all"), what="the dead letter")
+    assert attempts == [0, 1, 2]
+    assert "retries exhausted" in dead[0].reason and "always fails" in dead[0].reason
+
+
+async def test_rejected_event_is_dead_lettered_at_once(make_bus: BusFactory) -> None:
+    bus = make_bus()
+    calls: list[int] = []
+
+    async def rejecting(msg: Message[Any]) -> None:
+        calls.append(1)
+        raise ReleasegateError(NOT_FOUND, "no such task")
+
+    bus.subscribe(Subscription("t.all", routes(rejecting)))
+    await bus.start()
+    await bus.publish(version_event())
+    dead = await eventually(lambda: bus.take_dead_letters("t.all"), what="the dead letter")
+    assert calls == [1]
+    assert "DLF.0810" in dead[0].reason
+
+
+async def test_request_reply_and_error_reply(make_bus: BusFactory) -> None:
+    server, client = make_bus(), make_bus()
+
+    async def answer(msg: Message[Any]) -> dict[str, Any]:
+        if msg.payload.version == 13:
+            raise ReleasegateError(NOT_FOUND, "unlucky")
+        return {"echo": msg.payload.version}
+
+    server.subscribe(Subscription("t.cmd", routes(answer)))
+    await server.start()
+    await client.start()
+    ok = await client.request("t.cmd", version_event(7), timeout=10)
+    assert ok.ok and ok.result == {"echo": 7}
+    bad = await client.request("t.cmd", version_event(13), timeout=10)
+    assert not bad.ok and bad.error_code == "DLF.0810" and bad.error_msg == "unlucky"
+
+
+async def test_request_without_consumer_times_out(make_bus: BusFactory) -> None:
+    client = make_bus()
+    await client.start()
+    with pytest.raises(TimeoutError):
+        await client.request("t.cmd", version_event(), timeout=0.3)
+
+
+async def test_prefetch_bounds_concurrency(make_bus: BusFactory) -> None:
+    bus = make_bus()
+    running, peak, done = 0, 0, []
+
+    async def slow(msg: Message[Any]) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        done.append(1)
+
+    bus.subscribe(Subscription("t.all", routes(slow), prefetch=3))
+    await bus.start()
+    for i in range(12):
+        await bus.publish(version_event(i + 1))
+    await eventually(lambda: _done(done, 12), what="all handled")
+    assert 1 < peak <= 3
+
+
+async def test_close_lets_in_flight_work_finish(make_bus: BusFactory) -> None:
+    bus = make_bus()
+    started, finished = asyncio.Event(), []
+
+    async def slow(msg: Message[Any]) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.append(msg.envelope.message_id)
+
+    bus.subscribe(Subscription("t.all", routes(slow), prefetch=1))
+    await bus.start()
+    event = version_event()
+    await bus.publish(event)
+    await asyncio.wait_for(started.wait(), 10)
+    await bus.close()
+    assert finished == [event.message_id]
+
+
+async def test_commands_go_only_to_known_queues(make_bus: BusFactory) -> None:
+    bus = make_bus()
+    await bus.start()
+    with pytest.raises(ValueError, match="not in the topology"):
+        await bus.send("nowhere", version_event())
+    with pytest.raises(ValueError, match="not in the topology"):
+        bus.subscribe(Subscription("nowhere", {}))
+
+
+async def test_send_delivers_to_the_named_queue(make_bus: BusFactory) -> None:
+    producer, consumer = make_bus(), make_bus()
+    rec = Recorder()
+    consumer.subscribe(Subscription("t.cmd", routes(rec)))
+    await producer.start()
+    # Sent before its consumer exists: the topology is declared by every bus, so the
+    # command waits in its queue rather than being dropped.
+    await producer.send("t.cmd", version_event(5))
+    await consumer.start()
+    await eventually(lambda: _at_least(rec, 1), what="the command")
+    assert rec.seen[0].payload.version == 5

@@ -1,0 +1,128 @@
+"""The store contract: MemoryCollection and MongoDB/FerretDB behave the same for
+every operation the repositories use."""
+
+from __future__ import annotations
+
+import pytest
+
+from releasegate.shared.readmodels.pending_items import literal_regex
+from releasegate.shared.store.base import Database, DuplicateKey, IndexSpec
+
+DOCS = [
+    {"_id": "a", "n": 1, "name": "Daily_Orders", "tags": ["x", "y"], "sub": {"k": 1},
+     "items": [{"id": 1, "ok": True}, {"id": 2, "ok": False}], "nums": [1, 5, 9]},
+    {"_id": "b", "n": 2, "name": "weekly (orders)", "tags": ["y"], "sub": {"k": 2},
+     "items": [{"id": 3, "ok": True}], "nums": [4, 6]},
+    {"_id": "c", "n": 3, "name": "a.b*c orders", "sub": {"k": 2}, "items": []},
+    {"_id": "d", "n": 4, "name": "other", "opt": None, "items": []},
+]
+
+
+async def _seed(database: Database, name: str = "things") -> object:
+    coll = database.collection(name)
+    for doc in DOCS:
+        await coll.insert_one(doc)
+    return coll
+
+
+async def test_insert_and_find_by_id_and_duplicate_id(database: Database) -> None:
+    coll = database.collection("c1")
+    await coll.insert_one({"_id": "x", "v": 1})
+    assert await coll.find_one({"_id": "x"}) == {"_id": "x", "v": 1}
+    with pytest.raises(DuplicateKey):
+        await coll.insert_one({"_id": "x", "v": 2})
+    assert (await coll.find_one({"_id": "x"}))["v"] == 1
+    assert await coll.find_one({"_id": "missing"}) is None
+
+
+async def test_unique_compound_index_first_writer_wins(database: Database) -> None:
+    coll = database.collection("c2")
+    await coll.ensure_indexes([IndexSpec((("a", 1), ("b", 1)), unique=True, name="ab")])
+    await coll.ensure_indexes([IndexSpec((("a", 1), ("b", 1)), unique=True, name="ab")])
+    await coll.insert_one({"_id": 1, "a": "p", "b": 1})
+    await coll.insert_one({"_id": 2, "a": "p", "b": 2})
+    with pytest.raises(DuplicateKey):
+        await coll.insert_one({"_id": 3, "a": "p", "b": 1})
+    with pytest.raises(DuplicateKey):
+        await coll.update_one({"_id": 2}, {"$set": {"b": 1}})
+    assert await coll.count({}) == 2
+
+
+@pytest.mark.parametrize(
+    ("filt", "expected"),
+    [
+        ({"n": {"$gte": 2, "$lte": 3}}, ["b", "c"]),
+        ({"n": {"$gt": 1, "$lt": 4}}, ["b", "c"]),
+        ({"_id": {"$in": ["a", "d", "zz"]}}, ["a", "d"]),
+        ({"_id": {"$nin": ["a", "d"]}}, ["b", "c"]),
+        ({"n": {"$ne": 2}}, ["a", "c", "d"]),
+        ({"sub.k": 2}, ["b", "c"]),
+        ({"tags": "y"}, ["a", "b"]),
+        ({"tags": {"$exists": True}}, ["a", "b"]),
+        ({"sub": {"$exists": False}}, ["d"]),
+        ({"name": {"$regex": "ORDERS", "$options": "i"}}, ["a", "b", "c"]),
+        ({"name": {"$regex": literal_regex("(orders)"), "$options": "i"}}, ["b"]),
+        ({"name": {"$regex": literal_regex("a.b*c "), "$options": "i"}}, ["c"]),
+        ({"nums": {"$gt": 8}}, ["a"]),
+        ({"items.ok": True}, ["a", "b"]),
+        ({"$or": [{"n": 1}, {"name": "other"}]}, ["a", "d"]),
+        ({"n": {"$in": [1, 4]}, "sub.k": {"$exists": True}}, ["a"]),
+    ],
+)
+async def test_query_operators(database: Database, filt: dict, expected: list[str]) -> None:
+    coll = await _seed(database)
+    found = await coll.find(filt, sort=[("_id", 1)])  # type: ignore[attr-defined]
+    assert [d["_id"] for d in found] == expected
+    assert await coll.count(filt) == len(expected)  # type: ignore[attr-defined]
+
+
+async def test_sort_skip_limit_projection(database: Database) -> None:
+    coll = await _seed(database)
+    page = await coll.find({}, sort=[("n", -1)], skip=1, limit=2,  # type: ignore[attr-defined]
+                           projection={"n": 1})
+    assert page == [{"_id": "c", "n": 3}, {"_id": "b", "n": 2}]
+    no_items = await coll.find({"_id": "a"}, projection={"items": 0, "tags": 0})  # type: ignore[attr-defined]
+    assert "items" not in no_items[0] and no_items[0]["name"] == "Daily_Orders"
+    by_two = await coll.find({}, sort=[("sub.k", -1), ("_id", 1)])  # type: ignore[attr-defined]
+    assert [d["_id"] for d in by_two] == ["b", "c", "a", "d"]
+
+
+async def test_update_operators_and_counts(database: Database) -> None:
+    coll = database.collection("c3")
+    await coll.insert_one({"_id": 1, "n": 1, "arr": [], "m": {"x": 1}})
+    res = await coll.update_one({"_id": 1}, {"$set": {"m.y": 2, "s": "v"}, "$inc": {"n": 2},
+                                             "$push": {"arr": "a"}})
+    assert (res.matched, res.modified) == (1, 1)
+    await coll.update_one({"_id": 1}, {"$addToSet": {"arr": "a"}, "$unset": {"m.x": ""}})
+    await coll.update_one({"_id": 1}, {"$addToSet": {"arr": "b"}})
+    doc = await coll.find_one({"_id": 1})
+    assert doc == {"_id": 1, "n": 3, "arr": ["a", "b"], "m": {"y": 2}, "s": "v"}
+    same = await coll.update_one({"_id": 1}, {"$set": {"s": "v"}})
+    assert (same.matched, same.modified) == (1, 0)
+    none = await coll.update_one({"_id": 2}, {"$set": {"s": "v"}})
+    assert (none.matched, none.modified, none.upserted_id) == (0, 0, None)
+
+
+async def test_upsert_and_conditional_update(database: Database) -> None:
+    coll = database.collection("c4")
+    res = await coll.update_one({"_id": "k", "state": "open"}, {"$set": {"v": 1},
+                                "$setOnInsert": {"created": 5}}, upsert=True)
+    assert res.upserted_id == "k"
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "state": "open", "v": 1,
+                                                 "created": 5}
+    await coll.update_one({"_id": "k"}, {"$set": {"v": 2}, "$setOnInsert": {"created": 9}},
+                          upsert=True)
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "state": "open", "v": 2,
+                                                 "created": 5}
+    miss = await coll.update_one({"_id": "k", "state": "closed"}, {"$set": {"v": 3}})
+    assert miss.matched == 0
+
+
+async def test_update_many_delete(database: Database) -> None:
+    coll = await _seed(database, "c5")
+    assert await coll.update_many({"sub.k": 2}, {"$set": {"flag": 1}}) == 2  # type: ignore[attr-defined]
+    assert await coll.count({"flag": 1}) == 2  # type: ignore[attr-defined]
+    assert await coll.delete_one({"_id": "a"}) == 1  # type: ignore[attr-defined]
+    assert await coll.delete_one({"_id": "a"}) == 0  # type: ignore[attr-defined]
+    assert await coll.delete_many({"n": {"$gte": 3}}) == 2  # type: ignore[attr-defined]
+    assert [d["_id"] for d in await coll.find({})] == ["b"]  # type: ignore[attr-defined]

@@ -1,0 +1,99 @@
+"""Which RabbitMQ and MongoDB-wire server the tests use, in this order:
+
+1. ``RELEASEGATE_AMQP_URL`` / ``RELEASEGATE_MONGODB_URL`` from the environment;
+2. a working Docker engine: testcontainers (``rabbitmq:3.13-management``, ``mongo:7``);
+3. local servers started here: a private RabbitMQ node (Debian ``rabbitmq-server``)
+   and FerretDB v1.24.2 on SQLite, both provisioned by ``scripts/provision.sh``.
+
+``restart_broker`` and ``restart_database`` exist only for local servers (the
+fault tests need them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.infra import local_ferretdb, local_rabbitmq
+
+
+class ServersUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Servers:
+    amqp_url: str
+    mongodb_url: str
+    kind: str
+    mongodb_is_ferretdb: bool
+    restart_broker: Callable[[], None] | None = None
+    restart_database: Callable[[], None] | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001, S110 - best effort teardown
+                pass
+
+
+def _docker_works() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10,
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def start_servers() -> Servers:
+    amqp = os.environ.get("RELEASEGATE_AMQP_URL")
+    mongo = os.environ.get("RELEASEGATE_MONGODB_URL")
+    if amqp and mongo:
+        return Servers(amqp, mongo, "env", os.environ.get("RELEASEGATE_MONGODB_IS_FERRETDB") == "1")
+    if _docker_works():
+        return _containers()
+    return _local()
+
+
+def _containers() -> Servers:
+    from testcontainers.mongodb import MongoDbContainer
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    rabbit = RabbitMqContainer("rabbitmq:3.13-management").start()
+    mongo = MongoDbContainer("mongo:7").start()
+    amqp_url = (f"amqp://guest:guest@{rabbit.get_container_host_ip()}:"
+                f"{rabbit.get_exposed_port(5672)}/")
+    return Servers(amqp_url, mongo.get_connection_url(), "testcontainers", False,
+                   _closers=[rabbit.stop, mongo.stop])
+
+
+def _local() -> Servers:
+    missing = []
+    if not local_rabbitmq.available():
+        missing.append("rabbitmq-server (Debian package)")
+    if not local_ferretdb.available():
+        missing.append(f"FerretDB binary at {local_ferretdb.binary()}")
+    if missing:
+        raise ServersUnavailable(
+            "no RabbitMQ/MongoDB for integration tests: no RELEASEGATE_AMQP_URL/"
+            "RELEASEGATE_MONGODB_URL, no Docker engine, and missing "
+            + ", ".join(missing) + ". Run scripts/provision.sh (make test does)."
+        )
+    rabbit = local_rabbitmq.LocalRabbitMQ()
+    ferret = local_ferretdb.LocalFerretDB()
+    servers = Servers(rabbit.url, ferret.url, "local", True, rabbit.restart, ferret.restart,
+                      _closers=[rabbit.close, ferret.close])
+    try:
+        rabbit.start()
+        ferret.start()
+    except Exception:
+        servers.close()
+        raise
+    return servers
