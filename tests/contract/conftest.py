@@ -28,6 +28,7 @@ async def database(request: pytest.FixtureRequest, db_name: str) -> AsyncIterato
     yield db
     await db.close()
 
+
 TEST_QUEUES = (
     QueueSpec("t.all", ("job.#",)),
     QueueSpec("t.star", ("job.*",)),
@@ -42,8 +43,11 @@ async def make_bus(request: pytest.FixtureRequest, namespace: str) -> AsyncItera
     brokers: dict[tuple[QueueSpec, ...], MemoryBroker] = {}
     url = request.getfixturevalue("servers").amqp_url if request.param == "amqp" else ""
 
-    def factory(queues: tuple[QueueSpec, ...] = TEST_QUEUES,
-                retry_delays_ms: list[int] | None = None, max_bytes: int = 4096) -> Bus:
+    def factory(
+        queues: tuple[QueueSpec, ...] = TEST_QUEUES,
+        retry_delays_ms: list[int] | None = None,
+        max_bytes: int = 4096,
+    ) -> Bus:
         delays = retry_delays_ms if retry_delays_ms is not None else [50, 100]
         bus: Bus
         if request.param == "memory":
@@ -51,8 +55,14 @@ async def make_bus(request: pytest.FixtureRequest, namespace: str) -> AsyncItera
             broker = brokers.setdefault(queues, MemoryBroker(queues))
             bus = InMemoryBus(broker, retry_delays_ms=delays, max_message_bytes=max_bytes)
         else:
-            bus = AmqpBus(url, namespace=namespace, queues=queues, retry_delays_ms=delays,
-                          max_message_bytes=max_bytes, shutdown_grace_s=10)
+            bus = AmqpBus(
+                url,
+                namespace=namespace,
+                queues=queues,
+                retry_delays_ms=delays,
+                max_message_bytes=max_bytes,
+                shutdown_grace_s=10,
+            )
         created.append(bus)
         return bus
 

@@ -24,22 +24,30 @@ from tests.helpers import eventually
 
 
 def version_event(version: int = 1, **extra: Any) -> Any:
-    payload = VersionSubmitted(item_name="job_a", task_type="job", version=version,
-                               content={"n": version}, submitter_id="u1",
-                               submitter_name="dev", submitted_at=1)
+    payload = VersionSubmitted(
+        item_name="job_a",
+        task_type="job",
+        version=version,
+        content={"n": version},
+        submitter_id="u1",
+        submitter_name="dev",
+        submitted_at=1,
+    )
     return VERSION_SUBMITTED.envelope(payload, project_id="p", workspace_id="w", **extra)
 
 
 def imported_event() -> Any:
-    payload = JobsImported(jobs=[{"item_name": "j", "version": 1, "content": {},
-                                  "status": "submitted"}],
-                           importer_id="u", importer_name="n", imported_at=1)
+    payload = JobsImported(
+        jobs=[{"item_name": "j", "version": 1, "content": {}, "status": "submitted"}],
+        importer_id="u",
+        importer_name="n",
+        imported_at=1,
+    )
     return JOBS_IMPORTED.envelope(payload, project_id="p", workspace_id="w")
 
 
 def created_event() -> Any:
-    payload = JobCreated(item_name="rt", content={}, creator_id="u", creator_name="n",
-                         created_at=1)
+    payload = JobCreated(item_name="rt", content={}, creator_id="u", creator_name="n", created_at=1)
     return JOB_CREATED.envelope(payload, project_id="p", workspace_id="w")
 
 
@@ -70,7 +78,10 @@ async def test_topic_wildcards_route_events(make_bus: BusFactory) -> None:
     await eventually(lambda: _at_least(one_word, 2), what="job.* gets two")
     await asyncio.sleep(0.2)
     assert sorted(m.envelope.type for m in everything.seen) == [
-        "job.created", "job.imported", "job.version.submitted"]
+        "job.created",
+        "job.imported",
+        "job.version.submitted",
+    ]
     assert sorted(m.envelope.type for m in one_word.seen) == ["job.created", "job.imported"]
     assert isinstance(everything.seen[0].payload, VersionSubmitted | JobsImported | JobCreated)
 
@@ -83,15 +94,53 @@ async def _at_least(rec: Recorder, n: int) -> bool:
     ("body", "reason"),
     [
         (b"{not json", "malformed envelope"),
-        (json.dumps({"type": "job.unknown", "schema_version": 1, "project_id": "p",
-                     "workspace_id": "w", "payload": {}}).encode(), "unknown message type"),
-        (json.dumps({"type": "job.version.submitted", "schema_version": 9, "project_id": "p",
-                     "workspace_id": "w", "payload": {}}).encode(), "unknown message type"),
-        (json.dumps({"type": "job.version.submitted", "schema_version": 1, "project_id": "p",
-                     "workspace_id": "w", "payload": {"item_name": ""}}).encode(),
-         "invalid job.version.submitted v1 payload"),
-        (json.dumps({"type": "job.created", "project_id": "p", "workspace_id": "w",
-                     "payload": {"pad": "x" * 5000}}).encode(), "oversized"),
+        (
+            json.dumps(
+                {
+                    "type": "job.unknown",
+                    "schema_version": 1,
+                    "project_id": "p",
+                    "workspace_id": "w",
+                    "payload": {},
+                }
+            ).encode(),
+            "unknown message type",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "job.version.submitted",
+                    "schema_version": 9,
+                    "project_id": "p",
+                    "workspace_id": "w",
+                    "payload": {},
+                }
+            ).encode(),
+            "unknown message type",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "job.version.submitted",
+                    "schema_version": 1,
+                    "project_id": "p",
+                    "workspace_id": "w",
+                    "payload": {"item_name": ""},
+                }
+            ).encode(),
+            "invalid job.version.submitted v1 payload",
+        ),
+        (
+            json.dumps(
+                {
+                    "type": "job.created",
+                    "project_id": "p",
+                    "workspace_id": "w",
+                    "payload": {"pad": "x" * 5000},
+                }
+            ).encode(),
+            "oversized",
+        ),
     ],
     ids=["not-json", "unknown-type", "unknown-version", "invalid-payload", "oversized"],
 )

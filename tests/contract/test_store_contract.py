@@ -9,10 +9,24 @@ from releasegate.shared.readmodels.pending_items import literal_regex
 from releasegate.shared.store.base import Database, DuplicateKey, IndexSpec
 
 DOCS = [
-    {"_id": "a", "n": 1, "name": "Daily_Orders", "tags": ["x", "y"], "sub": {"k": 1},
-     "items": [{"id": 1, "ok": True}, {"id": 2, "ok": False}], "nums": [1, 5, 9]},
-    {"_id": "b", "n": 2, "name": "weekly (orders)", "tags": ["y"], "sub": {"k": 2},
-     "items": [{"id": 3, "ok": True}], "nums": [4, 6]},
+    {
+        "_id": "a",
+        "n": 1,
+        "name": "Daily_Orders",
+        "tags": ["x", "y"],
+        "sub": {"k": 1},
+        "items": [{"id": 1, "ok": True}, {"id": 2, "ok": False}],
+        "nums": [1, 5, 9],
+    },
+    {
+        "_id": "b",
+        "n": 2,
+        "name": "weekly (orders)",
+        "tags": ["y"],
+        "sub": {"k": 2},
+        "items": [{"id": 3, "ok": True}],
+        "nums": [4, 6],
+    },
     {"_id": "c", "n": 3, "name": "a.b*c orders", "sub": {"k": 2}, "items": []},
     {"_id": "d", "n": 4, "name": "other", "opt": None, "items": []},
 ]
@@ -78,8 +92,13 @@ async def test_query_operators(database: Database, filt: dict, expected: list[st
 
 async def test_sort_skip_limit_projection(database: Database) -> None:
     coll = await _seed(database)
-    page = await coll.find({}, sort=[("n", -1)], skip=1, limit=2,  # type: ignore[attr-defined]
-                           projection={"n": 1})
+    page = await coll.find(
+        {},
+        sort=[("n", -1)],
+        skip=1,
+        limit=2,  # type: ignore[attr-defined]
+        projection={"n": 1},
+    )
     assert page == [{"_id": "c", "n": 3}, {"_id": "b", "n": 2}]
     no_items = await coll.find({"_id": "a"}, projection={"items": 0, "tags": 0})  # type: ignore[attr-defined]
     assert "items" not in no_items[0] and no_items[0]["name"] == "Daily_Orders"
@@ -90,8 +109,9 @@ async def test_sort_skip_limit_projection(database: Database) -> None:
 async def test_update_operators_and_counts(database: Database) -> None:
     coll = database.collection("c3")
     await coll.insert_one({"_id": 1, "n": 1, "arr": [], "m": {"x": 1}})
-    res = await coll.update_one({"_id": 1}, {"$set": {"m.y": 2, "s": "v"}, "$inc": {"n": 2},
-                                             "$push": {"arr": "a"}})
+    res = await coll.update_one(
+        {"_id": 1}, {"$set": {"m.y": 2, "s": "v"}, "$inc": {"n": 2}, "$push": {"arr": "a"}}
+    )
     assert (res.matched, res.modified) == (1, 1)
     await coll.update_one({"_id": 1}, {"$addToSet": {"arr": "a"}, "$unset": {"m.x": ""}})
     await coll.update_one({"_id": 1}, {"$addToSet": {"arr": "b"}})
@@ -105,15 +125,17 @@ async def test_update_operators_and_counts(database: Database) -> None:
 
 async def test_upsert_and_conditional_update(database: Database) -> None:
     coll = database.collection("c4")
-    res = await coll.update_one({"_id": "k", "state": "open"}, {"$set": {"v": 1},
-                                "$setOnInsert": {"created": 5}}, upsert=True)
+    res = await coll.update_one(
+        {"_id": "k", "state": "open"},
+        {"$set": {"v": 1}, "$setOnInsert": {"created": 5}},
+        upsert=True,
+    )
     assert res.upserted_id == "k"
-    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "state": "open", "v": 1,
-                                                 "created": 5}
-    await coll.update_one({"_id": "k"}, {"$set": {"v": 2}, "$setOnInsert": {"created": 9}},
-                          upsert=True)
-    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "state": "open", "v": 2,
-                                                 "created": 5}
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "state": "open", "v": 1, "created": 5}
+    await coll.update_one(
+        {"_id": "k"}, {"$set": {"v": 2}, "$setOnInsert": {"created": 9}}, upsert=True
+    )
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "state": "open", "v": 2, "created": 5}
     miss = await coll.update_one({"_id": "k", "state": "closed"}, {"$set": {"v": 3}})
     assert miss.matched == 0
 

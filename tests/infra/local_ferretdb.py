@@ -37,10 +37,18 @@ class LocalFerretDB:
         (self.dir / "data").mkdir(exist_ok=True)
         log = open(self.dir / "ferretdb.log", "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(
-            [str(binary()), "--handler=sqlite", f"--sqlite-url=file:{self.dir / 'data'}/",
-             f"--listen-addr=127.0.0.1:{self.port}", "--telemetry=disable",
-             f"--state-dir={self.dir}", "--debug-addr=-", "--log-level=warn"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(binary()),
+                "--handler=sqlite",
+                f"--sqlite-url=file:{self.dir / 'data'}/",
+                f"--listen-addr=127.0.0.1:{self.port}",
+                "--telemetry=disable",
+                f"--state-dir={self.dir}",
+                "--debug-addr=-",
+                "--log-level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         if not wait_for_port(self.port, timeout):
             self.stop()

@@ -50,38 +50,50 @@ class LocalRabbitMQ:
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "RABBITMQ_NODENAME": self.node,
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-            "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(self.dist_port),
-            "ERL_EPMD_PORT": str(self.epmd_port),
-            "ERL_EPMD_ADDRESS": "127.0.0.1",
-            "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(self.dir / "log"),
-            "RABBITMQ_PID_FILE": str(self.dir / "rabbit.pid"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
-        })
+        env.update(
+            {
+                "RABBITMQ_NODENAME": self.node,
+                "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+                "RABBITMQ_NODE_PORT": str(self.port),
+                "RABBITMQ_DIST_PORT": str(self.dist_port),
+                "ERL_EPMD_PORT": str(self.epmd_port),
+                "ERL_EPMD_ADDRESS": "127.0.0.1",
+                "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
+                "RABBITMQ_LOG_BASE": str(self.dir / "log"),
+                "RABBITMQ_PID_FILE": str(self.dir / "rabbit.pid"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": (
+                    "-kernel inet_dist_use_interface {127,0,0,1}"
+                ),
+            }
+        )
         return env
 
     def _ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         ctl = _tool("rabbitmqctl")
         assert ctl
-        return subprocess.run([ctl, "-n", self.node, *args], env=self._env(), timeout=timeout,
-                              capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [ctl, "-n", self.node, *args],
+            env=self._env(),
+            timeout=timeout,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def start(self, timeout: float = 90) -> None:
         server = _tool("rabbitmq-server")
         assert server
-        subprocess.run([server, "-detached"], env=self._env(), check=True, timeout=30,
-                       capture_output=True)
+        subprocess.run(
+            [server, "-detached"], env=self._env(), check=True, timeout=30, capture_output=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             # await_startup fails at once until the node has registered with epmd.
-            if self._ctl("await_startup", "--timeout", "30").returncode == 0:
-                if wait_for_port(self.port, 10):
-                    return
+            if self._ctl("await_startup", "--timeout", "30").returncode == 0 and wait_for_port(
+                self.port, 10
+            ):
+                return
             time.sleep(0.3)
         raise RuntimeError(f"RabbitMQ node {self.node} did not start; logs in {self.dir / 'log'}")
 
@@ -96,6 +108,11 @@ class LocalRabbitMQ:
         self.stop()
         epmd = _tool("epmd")
         if epmd:
-            subprocess.run([epmd, "-port", str(self.epmd_port), "-kill"], env=self._env(),
-                           capture_output=True, check=False, timeout=10)
+            subprocess.run(
+                [epmd, "-port", str(self.epmd_port), "-kill"],
+                env=self._env(),
+                capture_output=True,
+                check=False,
+                timeout=10,
+            )
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -11,6 +11,7 @@ fault tests need them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -36,18 +37,20 @@ class Servers:
 
     def close(self) -> None:
         for closer in reversed(self._closers):
-            try:
+            with contextlib.suppress(Exception):  # best effort teardown
                 closer()
-            except Exception:  # noqa: BLE001, S110 - best effort teardown
-                pass
 
 
 def _docker_works() -> bool:
     if not shutil.which("docker"):
         return False
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10,
-                              check=False).returncode == 0
+        return (
+            subprocess.run(
+                ["docker", "info"], capture_output=True, timeout=10, check=False
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -68,10 +71,16 @@ def _containers() -> Servers:
 
     rabbit = RabbitMqContainer("rabbitmq:3.13-management").start()
     mongo = MongoDbContainer("mongo:7").start()
-    amqp_url = (f"amqp://guest:guest@{rabbit.get_container_host_ip()}:"
-                f"{rabbit.get_exposed_port(5672)}/")
-    return Servers(amqp_url, mongo.get_connection_url(), "testcontainers", False,
-                   _closers=[rabbit.stop, mongo.stop])
+    amqp_url = (
+        f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/"
+    )
+    return Servers(
+        amqp_url,
+        mongo.get_connection_url(),
+        "testcontainers",
+        False,
+        _closers=[rabbit.stop, mongo.stop],
+    )
 
 
 def _local() -> Servers:
@@ -84,12 +93,20 @@ def _local() -> Servers:
         raise ServersUnavailable(
             "no RabbitMQ/MongoDB for integration tests: no RELEASEGATE_AMQP_URL/"
             "RELEASEGATE_MONGODB_URL, no Docker engine, and missing "
-            + ", ".join(missing) + ". Run scripts/provision.sh (make test does)."
+            + ", ".join(missing)
+            + ". Run scripts/provision.sh (make test does)."
         )
     rabbit = local_rabbitmq.LocalRabbitMQ()
     ferret = local_ferretdb.LocalFerretDB()
-    servers = Servers(rabbit.url, ferret.url, "local", True, rabbit.restart, ferret.restart,
-                      _closers=[rabbit.close, ferret.close])
+    servers = Servers(
+        rabbit.url,
+        ferret.url,
+        "local",
+        True,
+        rabbit.restart,
+        ferret.restart,
+        _closers=[rabbit.close, ferret.close],
+    )
     try:
         rabbit.start()
         ferret.start()

@@ -27,45 +27,74 @@ async def test_token_is_required_and_verified(api: Api) -> None:
     assert_error(await api.http.get(LIST), 401, "DLF.1001")
     assert_error(await api.http.get(LIST, headers={"X-Auth-Token": "nope"}), 401, "DLF.1001")
     settings = api.system.gateway.context.settings
-    forged = mint_token("u-dev", secret="another-secret-of-enough-length-32b",
-                        issuer=settings.token_issuer, audience=settings.token_audience)
+    forged = mint_token(
+        "u-dev",
+        secret="another-secret-of-enough-length-32b",
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
     assert_error(await api.http.get(LIST, headers={"X-Auth-Token": forged}), 401, "DLF.1001")
-    expired = mint_token("u-dev", secret=settings.token_secret, issuer=settings.token_issuer,
-                         audience=settings.token_audience, ttl_s=1, now=1_000_000)
+    expired = mint_token(
+        "u-dev",
+        secret=settings.token_secret,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_s=1,
+        now=1_000_000,
+    )
     assert_error(await api.http.get(LIST, headers={"X-Auth-Token": expired}), 401, "DLF.1001")
 
 
 async def test_other_projects_and_workspaces_are_closed(api: Api) -> None:
-    assert_error(await api.http.get("/v2/other/factory/pending-items", headers=api.headers()),
-                 403, "DLF.6888")
-    assert_error(await api.http.get(LIST, headers=api.headers(workspace="elsewhere")),
-                 403, "DLF.6888")
+    assert_error(
+        await api.http.get("/v2/other/factory/pending-items", headers=api.headers()),
+        403,
+        "DLF.6888",
+    )
+    assert_error(
+        await api.http.get(LIST, headers=api.headers(workspace="elsewhere")), 403, "DLF.6888"
+    )
 
 
 async def test_viewer_may_list_but_not_ingest(api: Api) -> None:
     identity = api.system.gateway.context.identity
-    await identity.put_user(User(user_id="u-view", name="viewer", project_id="demo",
-                                 workspace_roles={"default": [Role.VIEWER]}))
+    await identity.put_user(
+        User(
+            user_id="u-view",
+            name="viewer",
+            project_id="demo",
+            workspace_roles={"default": [Role.VIEWER]},
+        )
+    )
     s = api.system.gateway.context.settings
-    token = mint_token("u-view", secret=s.token_secret, issuer=s.token_issuer,
-                       audience=s.token_audience)
+    token = mint_token(
+        "u-view", secret=s.token_secret, issuer=s.token_issuer, audience=s.token_audience
+    )
     assert (await api.http.get(LIST, headers={"X-Auth-Token": token})).status_code == 200
     r = await api.http.post(EVENTS, json=version_submitted(), headers={"X-Auth-Token": token})
     assert_error(r, 403, "DLF.6888")
 
 
 async def test_ingested_event_becomes_a_listed_pending_item(api: Api) -> None:
-    r = await api.http.post(EVENTS, json=version_submitted("orders_etl", 3, submitter="u-dev"),
-                            headers=api.headers())
+    r = await api.http.post(
+        EVENTS, json=version_submitted("orders_etl", 3, submitter="u-dev"), headers=api.headers()
+    )
     assert r.status_code == 202 and r.json()["type"] == "job.version.submitted"
     page = await eventually(lambda: _list(api), what="the pending item")
     assert page["total"] == 1
     item = page["data"][0]
     assert item == {
-        "pending_item_id": item["pending_item_id"], "task_id": item["task_id"],
-        "item_name": "orders_etl", "task_type": 1, "update_type": 1, "pending_version": 3,
-        "deployed_version": 0, "package_flag": 0, "project_id": "demo",
-        "submit_timestamp": 1_763_700_000_000, "submit_user_id": "u-dev",
+        "pending_item_id": item["pending_item_id"],
+        "task_id": item["task_id"],
+        "item_name": "orders_etl",
+        "task_type": 1,
+        "update_type": 1,
+        "pending_version": 3,
+        "deployed_version": 0,
+        "package_flag": 0,
+        "project_id": "demo",
+        "submit_timestamp": 1_763_700_000_000,
+        "submit_user_id": "u-dev",
         "submit_user_name": "dev",
     }
     assert item["pending_item_id"].isdigit() and isinstance(item["task_id"], str)
@@ -75,7 +104,7 @@ async def _list(api: Api, **params: Any) -> dict[str, Any] | None:
     r = await api.http.get(LIST, params=params, headers=api.headers())
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
-    return body if body["total"] else None
+    return body if body["data"] else None
 
 
 @pytest.mark.parametrize(
@@ -84,8 +113,14 @@ async def _list(api: Api, **params: Any) -> dict[str, Any] | None:
         ({"type": "job.version.submitted", "payload": {"item_name": "x"}}, "payload"),
         ({"type": "job.unknown", "payload": {}}, "Unknown upstream event"),
         ({"type": "task.created", "payload": {}}, "Unknown upstream event"),
-        ({"type": "job.version.submitted", "schema_version": 2,
-          "payload": version_submitted()["payload"]}, "Unknown upstream event"),
+        (
+            {
+                "type": "job.version.submitted",
+                "schema_version": 2,
+                "payload": version_submitted()["payload"],
+            },
+            "Unknown upstream event",
+        ),
         ({**version_submitted(), "project_id": "other"}, "does not match"),
     ],
 )
@@ -98,11 +133,13 @@ async def test_bad_events_are_refused_with_a_reason(
 
 
 async def test_malformed_body_and_unknown_fields_are_400(api: Api) -> None:
-    r = await api.http.post(EVENTS, content=b"{nope", headers={
-        **api.headers(), "Content-Type": "application/json"})
+    r = await api.http.post(
+        EVENTS, content=b"{nope", headers={**api.headers(), "Content-Type": "application/json"}
+    )
     assert_error(r, 400, "DLF.0802")
-    r = await api.http.post(EVENTS, json={**version_submitted(), "surprise": 1},
-                            headers=api.headers())
+    r = await api.http.post(
+        EVENTS, json={**version_submitted(), "surprise": 1}, headers=api.headers()
+    )
     assert_error(r, 400, "DLF.0802")
 
 
@@ -119,12 +156,13 @@ async def test_unknown_route_and_method(api: Api) -> None:
 async def _seed_items(api: Api) -> None:
     events = [
         version_submitted("Orders.Daily", 1, submitter="u-dev", submitter_name="dev", at=1000),
-        version_submitted("orders (weekly)", 2, submitter="u-dev", submitter_name="dev",
-                          at=2000),
-        version_submitted("billing", 1, task_type="script", submitter="u-admin",
-                          submitter_name="admin", at=3000),
-        version_submitted("old_thing", 5, deleted=True, submitter="u-admin",
-                          submitter_name="admin", at=4000),
+        version_submitted("orders (weekly)", 2, submitter="u-dev", submitter_name="dev", at=2000),
+        version_submitted(
+            "billing", 1, task_type="script", submitter="u-admin", submitter_name="admin", at=3000
+        ),
+        version_submitted(
+            "old_thing", 5, deleted=True, submitter="u-admin", submitter_name="admin", at=4000
+        ),
     ]
     for e in events:
         assert (await api.http.post(EVENTS, json=e, headers=api.headers())).status_code == 202
@@ -158,9 +196,17 @@ async def test_filters_sorting_and_paging(api: Api) -> None:
     assert r.json()["total"] == 4
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1},
-                                    {"update_type": 4}, {"task_type": "job"},
-                                    {"start_time": "yesterday"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"offset": -1},
+        {"update_type": 4},
+        {"task_type": "job"},
+        {"start_time": "yesterday"},
+    ],
+)
 async def test_invalid_query_parameters_are_400(api: Api, params: dict[str, Any]) -> None:
     r = await api.http.get(LIST, params=params, headers=api.headers())
     assert_error(r, 400, "DLF.0802")
@@ -168,8 +214,9 @@ async def test_invalid_query_parameters_are_400(api: Api, params: dict[str, Any]
 
 async def test_workspace_header_falls_back_to_the_project_default(api: Api) -> None:
     identity = api.system.gateway.context.identity
-    await identity.put_project(Project(project_id="demo", default_workspace="default",
-                                       workspaces=["default", "second"]))
+    await identity.put_project(
+        Project(project_id="demo", default_workspace="default", workspaces=["default", "second"])
+    )
     await api.http.post(EVENTS, json=version_submitted("in_default"), headers=api.headers())
     await eventually(lambda: _list(api), what="item")
     r = await api.http.get(LIST, headers=api.headers(workspace="default"))

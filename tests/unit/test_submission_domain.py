@@ -22,9 +22,11 @@ def test_first_version_opens_an_add_task() -> None:
 def test_item_in_production_gets_modify_and_deleted_item_gets_delete() -> None:
     live = domain.record_deployed(ITEM, 4)
     assert domain.decide_version(live, incoming(5)) == domain.OpenTask(
-        live.open_task_id, UPDATE_MODIFY)
+        live.open_task_id, UPDATE_MODIFY
+    )
     assert domain.decide_version(live, incoming(5, deleted=True)) == domain.OpenTask(
-        live.open_task_id, UPDATE_DELETE)
+        live.open_task_id, UPDATE_DELETE
+    )
 
 
 def test_newer_version_supersedes_the_open_task() -> None:
@@ -58,6 +60,5 @@ def test_task_id_depends_on_item_and_generation_only() -> None:
 
 def test_item_ids_are_stable_for_names() -> None:
     assert domain.item_id_for("job", "orders", None) == domain.item_id_for("job", "orders", None)
-    assert domain.item_id_for("job", "orders", None) != domain.item_id_for("script", "orders",
-                                                                             None)
+    assert domain.item_id_for("job", "orders", None) != domain.item_id_for("script", "orders", None)
     assert domain.item_id_for("job", "orders", "given") == "given"

@@ -26,7 +26,8 @@ def envelope(event: dict[str, Any], project: str = "demo", ws: str = "default") 
 
 async def open_tasks(system: Embedded, **filt: Any) -> list[dict[str, Any]]:
     return await system.db.collection(TASKS).find(
-        {"state": {"$in": ["pending", "packaged"]}, **filt}, sort=[("item_name", 1)])
+        {"state": {"$in": ["pending", "packaged"]}, **filt}, sort=[("item_name", 1)]
+    )
 
 
 async def post(api: Api, event: dict[str, Any]) -> None:
@@ -67,10 +68,21 @@ async def _n_tasks(system: Embedded, n: int) -> list[dict[str, Any]] | None:
 
 
 async def test_import_makes_tasks_only_for_submitted_jobs(api: Api) -> None:
-    await post(api, {"type": "job.imported", "payload": {
-        "jobs": [{"item_name": "a", "version": 2, "status": "submitted", "content": {}},
-                 {"item_name": "b", "version": 5, "status": "released", "content": {}}],
-        "importer_id": "u-admin", "importer_name": "admin", "imported_at": 5}})
+    await post(
+        api,
+        {
+            "type": "job.imported",
+            "payload": {
+                "jobs": [
+                    {"item_name": "a", "version": 2, "status": "submitted", "content": {}},
+                    {"item_name": "b", "version": 5, "status": "released", "content": {}},
+                ],
+                "importer_id": "u-admin",
+                "importer_name": "admin",
+                "imported_at": 5,
+            },
+        },
+    )
     [task] = await eventually(lambda: open_tasks(api.system), what="one task")
     assert task["item_name"] == "a"
     # b is recorded as deployed: its next version is a modification, older ones nothing.
@@ -82,9 +94,20 @@ async def test_import_makes_tasks_only_for_submitted_jobs(api: Api) -> None:
 
 
 async def test_realtime_job_with_subjobs_makes_one_task(api: Api) -> None:
-    await post(api, {"type": "job.created", "payload": {
-        "item_name": "rt", "content": {"mode": "REAL_TIME"}, "subjobs": ["rt_1", "rt_2"],
-        "creator_id": "u-dev", "creator_name": "dev", "created_at": 9}})
+    await post(
+        api,
+        {
+            "type": "job.created",
+            "payload": {
+                "item_name": "rt",
+                "content": {"mode": "REAL_TIME"},
+                "subjobs": ["rt_1", "rt_2"],
+                "creator_id": "u-dev",
+                "creator_name": "dev",
+                "created_at": 9,
+            },
+        },
+    )
     tasks = await eventually(lambda: open_tasks(api.system), what="task")
     assert [t["item_name"] for t in tasks] == ["rt"]
     await asyncio.sleep(0.05)
@@ -133,8 +156,11 @@ def test_any_order_and_duplicates_give_one_task_at_the_newest_version(
             async def settled() -> bool:
                 vs = await stored.find({}, sort=[("version", 1)])
                 tasks = await open_tasks(system)
-                return ([v["version"] for v in vs] == expected and len(tasks) == 1
-                        and tasks[0]["pending_version"] == expected[-1])
+                return (
+                    [v["version"] for v in vs] == expected
+                    and len(tasks) == 1
+                    and tasks[0]["pending_version"] == expected[-1]
+                )
 
             await eventually(settled, timeout=5, what="one task at the newest version")
             all_tasks = await system.db.collection(TASKS).find({})

@@ -31,14 +31,10 @@ FORBIDDEN = _code("DLF.6888", 403, "Invalid account permissions.")
 # Gateway and transport.
 UNAUTHENTICATED = _code("DLF.1001", 401, "Authentication is missing or invalid.")
 BODY_TOO_LARGE = _code("DLF.1002", 413, "The request body is too large.")
-UNSUPPORTED_MEDIA = _code("DLF.1003", 415, "The request body must be JSON.")
 ROUTE_NOT_FOUND = _code("DLF.1004", 404, "No such API.")
 METHOD_NOT_ALLOWED = _code("DLF.1005", 405, "Method not allowed.")
 UNAVAILABLE = _code("DLF.1006", 503, "A backing service is temporarily unavailable; retry.")
 INTERNAL = _code("DLF.1007", 500, "Internal error.")
-IDEMPOTENCY_CONFLICT = _code(
-    "DLF.1008", 409, "The idempotency key was used with a different request."
-)
 # Upstream events.
 EVENT_INVALID = _code("DLF.2001", 400, "The upstream event is malformed or of an unknown type.")
 

@@ -19,7 +19,12 @@ routing_key_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "routing_key", default=None
 )
 
-_STD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
+_STD_ATTRS = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

@@ -13,8 +13,9 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.store.base import Database
@@ -22,8 +23,8 @@ from releasegate.shared.store.outbox import OutboxRelay
 
 log = logging.getLogger("releasegate.runtime")
 
-Startup = Callable[[], Awaitable[None]]
-Background = Callable[[asyncio.Event], Awaitable[None]]
+Startup = Callable[[], Coroutine[Any, Any, None]]
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -72,8 +73,10 @@ async def until_done(step: Startup, service: str, max_delay_s: float = 5.0) -> N
             await step()
             return
         except (ConnectionError, OSError, TimeoutError) as exc:
-            log.warning("dependency not available yet; retrying",
-                        extra={"service_name": service, "error": repr(exc), "delay_s": delay})
+            log.warning(
+                "dependency not available yet; retrying",
+                extra={"service_name": service, "error": repr(exc), "delay_s": delay},
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay_s)
 
@@ -108,8 +111,10 @@ class HealthServer:
             parts = line.decode("latin-1").split()
             path = parts[1] if len(parts) > 1 else "/"
             status, ctype, body = await self._route(path)
-            head = (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+            head = (
+                f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
             writer.write(head.encode() + body)
             await writer.drain()
         except (TimeoutError, ConnectionError):
@@ -122,8 +127,9 @@ class HealthServer:
             return "200 OK", "application/json", b'{"status":"live"}'
         if path == "/health/ready":
             ok = await self._worker.ready()
-            body = json.dumps({"status": "ready" if ok else "not ready",
-                               "service": self._worker.name}).encode()
+            body = json.dumps(
+                {"status": "ready" if ok else "not ready", "service": self._worker.name}
+            ).encode()
             return ("200 OK" if ok else "503 Service Unavailable"), "application/json", body
         if path == "/metrics":
             return "200 OK", "text/plain; version=0.0.4", self._worker.bus.metrics.render().encode()
@@ -137,7 +143,12 @@ async def run_until_signalled(start: Startup, stop: Startup) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     starting = asyncio.create_task(start())
-    starting.add_done_callback(lambda t: t.cancelled() or t.exception() and stopping.set())
+
+    def started(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            stopping.set()  # a start that failed for good ends the process
+
+    starting.add_done_callback(started)
     await stopping.wait()
     if not starting.done():
         starting.cancel()

@@ -21,16 +21,26 @@ DEMO_USERS = {
 }
 
 
-async def seed_demo(identity: IdentityStore, settings: CommonSettings, base_url: str,
-                    ttl_s: int = 7 * 24 * 3600) -> dict[str, Any]:
-    await identity.put_project(Project(project_id=PROJECT, default_workspace=WORKSPACE,
-                                       workspaces=[WORKSPACE]))
+async def seed_demo(
+    identity: IdentityStore, settings: CommonSettings, base_url: str, ttl_s: int = 7 * 24 * 3600
+) -> dict[str, Any]:
+    await identity.put_project(
+        Project(project_id=PROJECT, default_workspace=WORKSPACE, workspaces=[WORKSPACE])
+    )
     users: dict[str, Any] = {}
     for login, (user_id, name, role) in DEMO_USERS.items():
-        await identity.put_user(User(user_id=user_id, name=name, project_id=PROJECT,
-                                     workspace_roles={WORKSPACE: [role]}))
-        token = mint_token(user_id, secret=settings.token_secret, issuer=settings.token_issuer,
-                           audience=settings.token_audience, ttl_s=ttl_s)
+        await identity.put_user(
+            User(
+                user_id=user_id, name=name, project_id=PROJECT, workspace_roles={WORKSPACE: [role]}
+            )
+        )
+        token = mint_token(
+            user_id,
+            secret=settings.token_secret,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            ttl_s=ttl_s,
+        )
         users[login] = {"user_id": user_id, "token": token}
     return {"users": users, "project_id": PROJECT, "workspace": WORKSPACE, "base_url": base_url}
 

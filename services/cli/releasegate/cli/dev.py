@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import uvicorn
-
 from releasegate.cli.demo import seed_demo, usage_text, write_credentials
 from releasegate.cli.embedded import build_embedded
+from releasegate.cli.http import serve_http
 from releasegate.gateway.settings import GatewaySettings
 from releasegate.shared.logs import configure_logging
 
@@ -21,9 +20,7 @@ async def run_dev(host: str, port: int, credentials_path: Path) -> None:
     credentials = await seed_demo(system.gateway.context.identity, settings, base_url)
     write_credentials(credentials_path, credentials)
     print(usage_text(credentials, credentials_path), flush=True)
-    server = uvicorn.Server(uvicorn.Config(system.gateway.app, host=host, port=port,
-                                           log_config=None, lifespan="off", access_log=False))
     try:
-        await server.serve()
+        await serve_http(system.gateway.app, host, port)
     finally:
         await system.stop()

@@ -51,8 +51,9 @@ def build_embedded(
 
     def bus() -> InMemoryBus:
         # One client per service on one in-process broker, as with RabbitMQ.
-        return InMemoryBus(broker, retry_delays_ms=delays,
-                           max_message_bytes=gw_settings.max_message_bytes)
+        return InMemoryBus(
+            broker, retry_delays_ms=delays, max_message_bytes=gw_settings.max_message_bytes
+        )
 
     workers = [
         submission.build(SubmissionSettings(dev_mode=True), bus(), db, clock),

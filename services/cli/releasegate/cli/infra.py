@@ -9,9 +9,12 @@ from releasegate.shared.store.mongo import MongoDatabase
 
 def amqp_bus(settings: CommonSettings, name: str) -> AmqpBus:
     return AmqpBus(
-        settings.amqp_url, namespace=settings.bus_namespace,
-        retry_delays_ms=settings.retry_delays_ms, max_message_bytes=settings.max_message_bytes,
-        connection_name=name, shutdown_grace_s=settings.shutdown_grace_s,
+        settings.amqp_url,
+        namespace=settings.bus_namespace,
+        retry_delays_ms=settings.retry_delays_ms,
+        max_message_bytes=settings.max_message_bytes,
+        connection_name=name,
+        shutdown_grace_s=settings.shutdown_grace_s,
     )
 
 

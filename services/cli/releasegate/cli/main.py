@@ -18,30 +18,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    dev = sub.add_parser("dev", help="run all four services in one process, in memory",
-                         description="Embedded mode: gateway, submission, review and deployer "
-                         "in one process with in-memory bus and store, and a demo tenant.")
+    dev = sub.add_parser(
+        "dev",
+        help="run all four services in one process, in memory",
+        description="Embedded mode: gateway, submission, review and deployer "
+        "in one process with in-memory bus and store, and a demo tenant.",
+    )
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
-    dev.add_argument("--credentials", type=Path,
-                     default=Path(".releasegate/dev-credentials.json"),
-                     help="where to write the demo users' credentials")
+    dev.add_argument(
+        "--credentials",
+        type=Path,
+        default=Path(".releasegate/dev-credentials.json"),
+        help="where to write the demo users' credentials",
+    )
 
     serve = sub.add_parser(
-        "serve", help="run one service as its own process",
+        "serve",
+        help="run one service as its own process",
         description="Run one service against RabbitMQ and MongoDB. Configured by env: "
         "RELEASEGATE_AMQP_URL, RELEASEGATE_MONGODB_URL, RELEASEGATE_MONGODB_DB, "
         "RELEASEGATE_HTTP_PORT (gateway API, or the workers' health endpoints), "
-        "RELEASEGATE_TOKEN_SECRET, RELEASEGATE_BUS_NAMESPACE, RELEASEGATE_LOG_LEVEL.")
+        "RELEASEGATE_TOKEN_SECRET, RELEASEGATE_BUS_NAMESPACE, RELEASEGATE_LOG_LEVEL.",
+    )
     serve.add_argument("service", choices=SERVICES)
 
     publish = sub.add_parser(
-        "publish", help="publish an upstream event JSON file to the bus",
+        "publish",
+        help="publish an upstream event JSON file to the bus",
         description="Validate an upstream event (the message envelope as JSON) and publish "
-        "it to RELEASEGATE_AMQP_URL under its type as routing key.")
+        "it to RELEASEGATE_AMQP_URL under its type as routing key.",
+    )
     publish.add_argument("file", type=Path)
     publish.add_argument("--project", help="project_id, if the file has none")
     publish.add_argument("--workspace", help="workspace_id, if the file has none")
+
+    contracts = sub.add_parser(
+        "contracts",
+        help="print the message catalogue or write its JSON Schemas",
+        description="The versioned message contracts, generated from the models.",
+    )
+    contracts.add_argument("--out", type=Path, help="write one JSON Schema file per contract")
     return parser
 
 
@@ -56,10 +73,21 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(serve(args.service))
     elif args.command == "publish":
+        import json
+
         from releasegate.cli.publish import publish_file
 
-        message_id = asyncio.run(publish_file(args.file, args.project, args.workspace))
+        body = json.loads(args.file.read_text())
+        message_id = asyncio.run(publish_file(body, args.project, args.workspace))
         print(message_id)
+    elif args.command == "contracts":
+        from releasegate.cli.contracts import markdown_table, write_schemas
+
+        if args.out:
+            for path in write_schemas(args.out):
+                print(path)
+        else:
+            print(markdown_table(), end="")
     return 0
 
 

@@ -4,16 +4,15 @@ exactly as the consumers will validate it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
 from releasegate.cli.infra import amqp_bus
 from releasegate.shared.bus.base import decode
 from releasegate.shared.config import CommonSettings
 
 
-async def publish_file(path: Path, project: str | None, workspace: str | None) -> str:
+async def publish_file(body: dict[str, Any], project: str | None, workspace: str | None) -> str:
     settings = CommonSettings(dev_mode=True)
-    body = json.loads(path.read_text())
     if project:
         body.setdefault("project_id", project)
     if workspace:

@@ -3,11 +3,11 @@ MongoDB, configured by ``RELEASEGATE_*`` env variables."""
 
 from __future__ import annotations
 
-import uvicorn
-
+from releasegate.cli.http import serve_http
 from releasegate.cli.infra import amqp_bus, mongo_database
+from releasegate.shared.config import CommonSettings
 from releasegate.shared.logs import configure_logging
-from releasegate.shared.runtime import serve_worker, until_done
+from releasegate.shared.runtime import Worker, serve_worker, until_done
 
 SERVICES = ("gateway", "submission", "review", "deployer")
 
@@ -16,30 +16,34 @@ async def serve(service: str) -> None:
     if service == "gateway":
         await _serve_gateway()
         return
+    worker, settings = _worker(service)
+    await serve_worker(worker, settings.http_host, settings.http_port)
+
+
+def _worker(service: str) -> tuple[Worker, CommonSettings]:
+    """Build one worker service on the real adapters (imports only that service)."""
     if service == "submission":
         from releasegate.submission import bootstrap as submission
         from releasegate.submission.settings import SubmissionSettings
 
-        settings = SubmissionSettings()
-        configure_logging(service, settings.log_level)
-        worker = submission.build(settings, amqp_bus(settings, service), mongo_database(settings))
-    elif service == "review":
+        s1 = SubmissionSettings()
+        configure_logging(service, s1.log_level)
+        return submission.build(s1, amqp_bus(s1, service), mongo_database(s1)), s1
+    if service == "review":
         from releasegate.review import bootstrap as review
         from releasegate.review.settings import ReviewSettings
 
-        settings = ReviewSettings()
-        configure_logging(service, settings.log_level)
-        worker = review.build(settings, amqp_bus(settings, service), mongo_database(settings))
-    elif service == "deployer":
+        s2 = ReviewSettings()
+        configure_logging(service, s2.log_level)
+        return review.build(s2, amqp_bus(s2, service), mongo_database(s2)), s2
+    if service == "deployer":
         from releasegate.deployer import bootstrap as deployer
         from releasegate.deployer.settings import DeployerSettings
 
-        settings = DeployerSettings()
-        configure_logging(service, settings.log_level)
-        worker = deployer.build(settings, amqp_bus(settings, service), mongo_database(settings))
-    else:
-        raise SystemExit(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
-    await serve_worker(worker, settings.http_host, settings.http_port)
+        s3 = DeployerSettings()
+        configure_logging(service, s3.log_level)
+        return deployer.build(s3, amqp_bus(s3, service), mongo_database(s3)), s3
+    raise SystemExit(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
 
 
 async def _serve_gateway() -> None:
@@ -50,11 +54,7 @@ async def _serve_gateway() -> None:
     configure_logging("gateway", settings.log_level)
     gw = gateway.build(settings, amqp_bus(settings, "gateway"), mongo_database(settings))
     await until_done(gw.start, "gateway")
-    server = uvicorn.Server(uvicorn.Config(
-        gw.app, host=settings.http_host, port=settings.http_port, log_config=None,
-        lifespan="off", access_log=False,
-    ))
     try:
-        await server.serve()  # returns after SIGTERM/SIGINT, once requests finish
+        await serve_http(gw.app, settings.http_host, settings.http_port)
     finally:
         await gw.stop()

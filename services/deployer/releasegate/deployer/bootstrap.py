@@ -11,10 +11,9 @@ from releasegate.shared.runtime import Worker
 from releasegate.shared.store.base import Database
 
 
-def build(
-    settings: DeployerSettings, bus: Bus, db: Database, clock: Clock | None = None
-) -> Worker:
+def build(settings: DeployerSettings, bus: Bus, db: Database, clock: Clock | None = None) -> Worker:
     deps = Deps(clock=clock or SystemClock())
     bus.subscribe(Subscription(DEPLOYER_WORK.name, handler_table(deps), settings.prefetch))
-    return Worker(name="deployer", bus=bus, db=db,
-                  sweep_interval_s=settings.outbox_sweep_interval_s)
+    return Worker(
+        name="deployer", bus=bus, db=db, sweep_interval_s=settings.outbox_sweep_interval_s
+    )

@@ -38,8 +38,10 @@ async def authenticate(
         raise ReleasegateError(UNAUTHENTICATED, "X-Auth-Token is required.")
     try:
         claims = verify_token(
-            x_auth_token, secret=ctx.settings.token_secret,
-            issuer=ctx.settings.token_issuer, audience=ctx.settings.token_audience,
+            x_auth_token,
+            secret=ctx.settings.token_secret,
+            issuer=ctx.settings.token_issuer,
+            audience=ctx.settings.token_audience,
         )
     except TokenError as exc:
         raise ReleasegateError(UNAUTHENTICATED, f"Invalid token: {exc}") from exc

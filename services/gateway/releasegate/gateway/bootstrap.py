@@ -28,9 +28,8 @@ class Gateway:
         await self.context.bus.close()
 
 
-def build(
-    settings: GatewaySettings, bus: Bus, db: Database, clock: Clock | None = None
-) -> Gateway:
-    context = GatewayContext(settings=settings, bus=bus, db=db, identity=IdentityStore(db),
-                             clock=clock or SystemClock())
+def build(settings: GatewaySettings, bus: Bus, db: Database, clock: Clock | None = None) -> Gateway:
+    context = GatewayContext(
+        settings=settings, bus=bus, db=db, identity=IdentityStore(db), clock=clock or SystemClock()
+    )
     return Gateway(app=create_app(context), context=context)

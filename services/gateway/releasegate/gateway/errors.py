@@ -68,8 +68,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(ROUTE_NOT_FOUND)
         if exc.status_code == 405:
             return error_response(METHOD_NOT_ALLOWED)
-        return JSONResponse(status_code=exc.status_code,
-                            content={"error_code": INTERNAL.code, "error_msg": str(exc.detail)})
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error_code": INTERNAL.code, "error_msg": str(exc.detail)},
+        )
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:

@@ -15,5 +15,4 @@ from releasegate.shared.store.base import Database
 def build(settings: ReviewSettings, bus: Bus, db: Database, clock: Clock | None = None) -> Worker:
     deps = Deps(locks=KeyedLocks(), clock=clock or SystemClock())
     bus.subscribe(Subscription(REVIEW_INBOX.name, handler_table(deps), settings.prefetch))
-    return Worker(name="review", bus=bus, db=db,
-                  sweep_interval_s=settings.outbox_sweep_interval_s)
+    return Worker(name="review", bus=bus, db=db, sweep_interval_s=settings.outbox_sweep_interval_s)

@@ -20,10 +20,19 @@ def build(
     store = SubmissionStore(db)
     locks = KeyedLocks()
     tasks_relay = OutboxRelay(store.tasks, bus, locks, lock_field="item_key")
-    deps = Deps(store=store, locks=locks, tasks_relay=tasks_relay,
-                clock=clock or SystemClock(), versions_kept=settings.versions_kept)
+    deps = Deps(
+        store=store,
+        locks=locks,
+        tasks_relay=tasks_relay,
+        clock=clock or SystemClock(),
+        versions_kept=settings.versions_kept,
+    )
     bus.subscribe(Subscription(SUBMISSION_INBOX.name, handler_table(deps), settings.prefetch))
     return Worker(
-        name="submission", bus=bus, db=db, relays=[tasks_relay],
-        startup=[store.ensure_indexes], sweep_interval_s=settings.outbox_sweep_interval_s,
+        name="submission",
+        bus=bus,
+        db=db,
+        relays=[tasks_relay],
+        startup=[store.ensure_indexes],
+        sweep_interval_s=settings.outbox_sweep_interval_s,
     )

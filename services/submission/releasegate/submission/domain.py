@@ -105,11 +105,19 @@ def after_decision(item: Item, incoming: Incoming, decision: Decision) -> Item:
     """The item once the decision is applied."""
     if isinstance(decision, NoTask):
         return item
-    return replace(item, max_version=incoming.version, item_name=incoming.item_name,
-                   open_task_version=incoming.version)
+    return replace(
+        item,
+        max_version=incoming.version,
+        item_name=incoming.item_name,
+        open_task_version=incoming.version,
+    )
 
 
 def record_deployed(item: Item, version: int) -> Item:
     """A version is known to be in production (e.g. imported as already released)."""
-    return replace(item, deployed_version=version, in_production=True,
-                   max_version=max(item.max_version, version))
+    return replace(
+        item,
+        deployed_version=version,
+        in_production=True,
+        max_version=max(item.max_version, version),
+    )

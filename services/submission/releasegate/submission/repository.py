@@ -43,7 +43,10 @@ class SubmissionStore:
     async def trim_versions(self, key: str, keep: int) -> int:
         """Keep the newest ``keep`` versions of an item."""
         oldest_kept = await self.versions.find(
-            {"item_key": key}, sort=[("version", -1)], skip=keep - 1, limit=1,
+            {"item_key": key},
+            sort=[("version", -1)],
+            skip=keep - 1,
+            limit=1,
             projection={"version": 1},
         )
         if not oldest_kept:
@@ -86,5 +89,6 @@ class SubmissionStore:
         return await self.tasks.find_one({"_id": task_id}, projection={"outbox": 0})
 
     async def open_task(self, key: str) -> dict[str, Any] | None:
-        return await self.tasks.find_one({"item_key": key, "state": STATE_PENDING},
-                                         projection={"outbox": 0})
+        return await self.tasks.find_one(
+            {"item_key": key, "state": STATE_PENDING}, projection={"outbox": 0}
+        )

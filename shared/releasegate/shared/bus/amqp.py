@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -122,8 +123,9 @@ class AmqpBus:
             queue = await self._declare_queue(channel, self._specs[sub.queue])
             tag = await queue.consume(self._consumer(sub))
             self._consumers.append((queue, tag))
-        log.info("bus started", extra={"namespace": self._ns,
-                                       "queues": [s.queue for s in self._subs]})
+        log.info(
+            "bus started", extra={"namespace": self._ns, "queues": [s.queue for s in self._subs]}
+        )
 
     def _on_reconnect(self, *_: Any) -> None:
         log.warning("broker connection restored")
@@ -180,15 +182,15 @@ class AmqpBus:
             return
         self._closing = True
         for queue, tag in self._consumers:
-            try:
+            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
                 await queue.cancel(tag)
-            except CONNECTION_EXCEPTIONS:
-                pass
         if self._inflight:
-            done, pending = await asyncio.wait(set(self._inflight), timeout=self._grace)
+            _, pending = await asyncio.wait(set(self._inflight), timeout=self._grace)
             if pending:
-                log.warning("shutdown grace over; unacked messages will be redelivered",
-                            extra={"pending": len(pending)})
+                log.warning(
+                    "shutdown grace over; unacked messages will be redelivered",
+                    extra={"pending": len(pending)},
+                )
         if self._conn is not None:
             await self._conn.close()
         log.info("bus closed")
@@ -209,14 +211,19 @@ class AmqpBus:
     async def publish_raw(self, routing_key: str, body: bytes) -> None:
         assert self._events is not None, "bus not started"
         message = aio_pika.Message(
-            body, content_type="application/json",
+            body,
+            content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
         await self._publish(self._events, routing_key, message, mandatory=False)
 
     async def _publish(
-        self, exchange: AbstractExchange, routing_key: str, message: aio_pika.Message,
-        *, mandatory: bool,
+        self,
+        exchange: AbstractExchange,
+        routing_key: str,
+        message: aio_pika.Message,
+        *,
+        mandatory: bool,
     ) -> None:
         deadline = time.monotonic() + self._publish_timeout
         delay = 0.1
@@ -227,7 +234,7 @@ class AmqpBus:
                 return
             except PublishError:
                 raise
-            except (*CONNECTION_EXCEPTIONS, asyncio.TimeoutError) as exc:
+            except (TimeoutError, *CONNECTION_EXCEPTIONS) as exc:
                 if self._closing or time.monotonic() > deadline:
                     raise
                 log.warning("publish failed, retrying", extra={"error": repr(exc)})
@@ -288,11 +295,17 @@ class AmqpBus:
         return on_message
 
     async def _handle(self, sub: Subscription, message: AbstractIncomingMessage) -> None:
-        attempt = int(message.headers.get("x-attempt", 0) or 0)  # type: ignore[call-overload]
+        raw_attempt = message.headers.get("x-attempt", 0)
+        attempt = int(raw_attempt) if isinstance(raw_attempt, int | str) else 0
         is_request = bool(message.reply_to)
         outcome = await dispatch(
-            sub, message.body, attempt=attempt, redelivered=bool(message.redelivered),
-            is_request=is_request, max_bytes=self._max_bytes, metrics=self.metrics,
+            sub,
+            message.body,
+            attempt=attempt,
+            redelivered=bool(message.redelivered),
+            is_request=is_request,
+            max_bytes=self._max_bytes,
+            metrics=self.metrics,
         )
         try:
             if outcome.action == "retry":
@@ -308,8 +321,9 @@ class AmqpBus:
         except CONNECTION_EXCEPTIONS as exc:
             # The channel is gone: the broker redelivers the unacked message after
             # the reconnect, and the idempotent handler absorbs the repeat.
-            log.warning("could not settle message; broker will redeliver",
-                        extra={"error": repr(exc)})
+            log.warning(
+                "could not settle message; broker will redeliver", extra={"error": repr(exc)}
+            )
 
     async def _publish_retry(
         self, queue: str, message: AbstractIncomingMessage, attempt: int
@@ -338,9 +352,14 @@ class AmqpBus:
         reply = reply_envelope(outcome.envelope, outcome.reply)
         # Replies are transient: the waiting caller is alive or gone, never durable.
         await self._publish(
-            self._pub.default_exchange, message.reply_to,
-            aio_pika.Message(reply.to_bytes(), content_type="application/json",
-                             type=reply.type, message_id=reply.message_id),
+            self._pub.default_exchange,
+            message.reply_to,
+            aio_pika.Message(
+                reply.to_bytes(),
+                content_type="application/json",
+                type=reply.type,
+                message_id=reply.message_id,
+            ),
             mandatory=False,
         )
 
@@ -355,8 +374,9 @@ class AmqpBus:
                 if message is None:
                     break
                 headers = dict(message.headers)
-                out.append(DeadLetter(queue, str(headers.get("x-dead-reason", "")),
-                                      message.body, headers))
+                out.append(
+                    DeadLetter(queue, str(headers.get("x-dead-reason", "")), message.body, headers)
+                )
                 await message.ack()
             return out
         finally:
@@ -386,6 +406,6 @@ def _copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika
         message_id=message.message_id,
         correlation_id=message.correlation_id,
         type=message.type,
-        headers=headers,  # type: ignore[arg-type]
+        headers=headers,
         reply_to=message.reply_to,
     )

@@ -42,6 +42,22 @@ HandlerResult = BaseModel | dict[str, Any] | None
 Handler = Callable[[Message[Any]], Awaitable[HandlerResult]]
 
 
+D = TypeVar("D")
+Route = Callable[[Message[Any], D], Awaitable[HandlerResult]]
+
+
+def bind(routes: Mapping[str, Route[D]], deps: D) -> dict[str, Handler]:
+    """A service's routing table with its dependencies bound: type -> handler."""
+
+    def bound(route: Route[D]) -> Handler:
+        async def handle(msg: Message[Any]) -> HandlerResult:
+            return await route(msg, deps)
+
+        return handle
+
+    return {key: bound(route) for key, route in routes.items()}
+
+
 class PermanentFailure(Exception):
     """Raised by a handler: retrying cannot help, dead-letter with this reason."""
 
@@ -138,8 +154,13 @@ async def dispatch(
     )
     try:
         if handler is None:
-            return _dead(sub, f"no handler for {envelope.type!r} on {sub.queue}", envelope,
-                         is_request, metrics)
+            return _dead(
+                sub,
+                f"no handler for {envelope.type!r} on {sub.queue}",
+                envelope,
+                is_request,
+                metrics,
+            )
         try:
             result = await handler(Message(envelope, payload, attempt, redelivered))
         except ReleasegateError as exc:
@@ -150,30 +171,37 @@ async def dispatch(
             return _dead(sub, f"rejected: {exc.code} {exc.message}", envelope, is_request, metrics)
         except (PermanentFailure, ValidationError) as exc:
             return _dead(sub, f"permanent failure: {exc}", envelope, is_request, metrics)
-        except Exception as exc:  # noqa: BLE001 - anything else may pass on a retry
-            log.warning("handler failed, will retry", exc_info=True,
-                        extra={"queue": sub.queue, "attempt": attempt})
+        except Exception as exc:
+            log.warning(
+                "handler failed, will retry",
+                exc_info=True,
+                extra={"queue": sub.queue, "attempt": attempt},
+            )
             metrics.inc("handled_total", queue=sub.queue, outcome="retry")
             return Outcome("retry", f"{type(exc).__name__}: {exc}", None, envelope)
         metrics.inc("handled_total", queue=sub.queue, outcome="ok")
-        log.info("handled", extra={"queue": sub.queue, "attempt": attempt,
-                                   "ms": round((time.perf_counter() - started) * 1000, 2)})
-        reply = None
-        if is_request:
-            reply = Reply(ok=True, result=_as_dict(result))
-        return Outcome("ack", "", reply, envelope)
+        log.info(
+            "handled",
+            extra={
+                "queue": sub.queue,
+                "attempt": attempt,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        answer = Reply(ok=True, result=_as_dict(result)) if is_request else None
+        return Outcome("ack", "", answer, envelope)
     finally:
         for var, token in zip(
             (logs.message_id_var, logs.correlation_id_var, logs.routing_key_var),
-            tokens, strict=True,
+            tokens,
+            strict=True,
         ):
-            var.reset(token)  # type: ignore[attr-defined]
+            var.reset(token)
 
 
 def exhausted(sub: Subscription, outcome: Outcome, is_request: bool, metrics: Metrics) -> Outcome:
     """The outcome once no retry is left."""
-    return _dead(sub, f"retries exhausted: {outcome.reason}", outcome.envelope, is_request,
-                 metrics)
+    return _dead(sub, f"retries exhausted: {outcome.reason}", outcome.envelope, is_request, metrics)
 
 
 def _dead(
@@ -181,7 +209,7 @@ def _dead(
 ) -> Outcome:
     metrics.inc("dead_lettered_total", queue=sub.queue)
     log.error("dead-lettered", extra={"queue": sub.queue, "reason": reason})
-    reply = None
+    reply: Reply | None = None
     if is_request:
         error = INTERNAL if "retries exhausted" not in reason else UNAVAILABLE
         reply = Reply(ok=False, error_code=error.code, error_msg=reason)

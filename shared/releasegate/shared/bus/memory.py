@@ -144,13 +144,23 @@ class InMemoryBus:
             delivery = await items.get()
             task = asyncio.create_task(self._handle(sub, delivery))
             self._inflight.add(task)
-            task.add_done_callback(lambda t: (self._inflight.discard(t), slots.release()))
+
+            def finished(t: asyncio.Task[None]) -> None:
+                self._inflight.discard(t)
+                slots.release()
+
+            task.add_done_callback(finished)
 
     async def _handle(self, sub: Subscription, delivery: _Delivery) -> None:
         is_request = delivery.reply_to is not None
         outcome = await dispatch(
-            sub, delivery.body, attempt=delivery.attempt, redelivered=delivery.redelivered,
-            is_request=is_request, max_bytes=self._max_bytes, metrics=self.metrics,
+            sub,
+            delivery.body,
+            attempt=delivery.attempt,
+            redelivered=delivery.redelivered,
+            is_request=is_request,
+            max_bytes=self._max_bytes,
+            metrics=self.metrics,
         )
         if outcome.action == "retry":
             if delivery.attempt < len(self._retry_delays):
@@ -159,8 +169,12 @@ class InMemoryBus:
             outcome = exhausted(sub, outcome, is_request, self.metrics)
         if outcome.action == "dead":
             self._dead[sub.queue].append(
-                DeadLetter(sub.queue, outcome.reason, delivery.body,
-                           dead_letter_headers(sub.queue, outcome.reason))
+                DeadLetter(
+                    sub.queue,
+                    outcome.reason,
+                    delivery.body,
+                    dead_letter_headers(sub.queue, outcome.reason),
+                )
             )
         self._answer(delivery, outcome)
 

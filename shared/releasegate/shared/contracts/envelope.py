@@ -7,6 +7,7 @@ model can be renamed without breaking a single consumer.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -59,7 +60,7 @@ Kind = Literal["upstream", "event", "command", "work"]
 class Contract(Generic[P]):
     type: str
     version: int
-    model: type[P]
+    model: builtins.type[P]
     kind: Kind
     summary: str
 
@@ -99,11 +100,13 @@ class Contract(Generic[P]):
 _REGISTRY: dict[tuple[str, int], Contract[Any]] = {}
 
 
-def contract(type_: str, version: int, model: type[P], kind: Kind, summary: str) -> Contract[P]:
+def contract(
+    type_: str, version: int, model: builtins.type[P], kind: Kind, summary: str
+) -> Contract[P]:
     key = (type_, version)
     if key in _REGISTRY:
         raise ValueError(f"contract {type_} v{version} registered twice")
-    registered = Contract(type_, version, model, kind, summary)
+    registered: Contract[P] = Contract(type_, version, model, kind, summary)
     _REGISTRY[key] = registered
     return registered
 

@@ -38,9 +38,16 @@ class TaskRevoked(Payload):
     reason: str = Field("", max_length=512)
 
 
-TASK_CREATED = contract("task.created", 1, TaskCreated, "event",
-                        "A release task (pending item) was created.")
-TASK_SUPERSEDED = contract("task.superseded", 1, TaskSuperseded, "event",
-                           "An unpackaged task was moved to a newer version of its item.")
-TASK_REVOKED = contract("task.revoked", 1, TaskRevoked, "event",
-                        "A task was revoked and left the pending list.")
+TASK_CREATED = contract(
+    "task.created", 1, TaskCreated, "event", "A release task (pending item) was created."
+)
+TASK_SUPERSEDED = contract(
+    "task.superseded",
+    1,
+    TaskSuperseded,
+    "event",
+    "An unpackaged task was moved to a newer version of its item.",
+)
+TASK_REVOKED = contract(
+    "task.revoked", 1, TaskRevoked, "event", "A task was revoked and left the pending list."
+)

@@ -40,8 +40,10 @@ class VersionSubmitted(Payload):
     def _content_matches_kind(self) -> VersionSubmitted:
         if not self.deleted and self.content is None:
             raise ValueError("content is required unless the item was deleted")
-        if self.task_type == "job" and self.content is not None and not isinstance(
-            self.content, dict
+        if (
+            self.task_type == "job"
+            and self.content is not None
+            and not isinstance(self.content, dict)
         ):
             raise ValueError("a job's content is its definition, a JSON object")
         return self
@@ -84,14 +86,23 @@ class JobCreated(Payload):
 
 
 VERSION_SUBMITTED = contract(
-    "job.version.submitted", 1, VersionSubmitted, "upstream",
+    "job.version.submitted",
+    1,
+    VersionSubmitted,
+    "upstream",
     "A version of a job, script or resource was submitted in dev.",
 )
 JOBS_IMPORTED = contract(
-    "job.imported", 1, JobsImported, "upstream",
+    "job.imported",
+    1,
+    JobsImported,
+    "upstream",
     "Jobs were imported; status submitted makes release tasks, released records deployment.",
 )
 JOB_CREATED = contract(
-    "job.created", 1, JobCreated, "upstream",
+    "job.created",
+    1,
+    JobCreated,
+    "upstream",
     "A real-time single-task job was created (one release task, none for its subjobs).",
 )

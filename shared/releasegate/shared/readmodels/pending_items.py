@@ -20,12 +20,31 @@ STATE_REVOKED = "revoked"
 OPEN_STATES = [STATE_PENDING, STATE_PACKAGED]
 
 TASK_INDEXES = [
-    IndexSpec((("project_id", 1), ("workspace_id", 1), ("state", 1), ("submit_timestamp", -1)),
-              name="list_by_time"),
-    IndexSpec((("project_id", 1), ("workspace_id", 1), ("state", 1), ("submit_user_name", 1),
-               ("submit_timestamp", -1)), name="list_by_submitter"),
-    IndexSpec((("project_id", 1), ("workspace_id", 1), ("state", 1), ("update_type", 1),
-               ("task_type", 1), ("submit_timestamp", -1)), name="list_by_kind"),
+    IndexSpec(
+        (("project_id", 1), ("workspace_id", 1), ("state", 1), ("submit_timestamp", -1)),
+        name="list_by_time",
+    ),
+    IndexSpec(
+        (
+            ("project_id", 1),
+            ("workspace_id", 1),
+            ("state", 1),
+            ("submit_user_name", 1),
+            ("submit_timestamp", -1),
+        ),
+        name="list_by_submitter",
+    ),
+    IndexSpec(
+        (
+            ("project_id", 1),
+            ("workspace_id", 1),
+            ("state", 1),
+            ("update_type", 1),
+            ("task_type", 1),
+            ("submit_timestamp", -1),
+        ),
+        name="list_by_kind",
+    ),
     IndexSpec((("item_key", 1), ("state", 1)), name="by_item"),
     OUTBOX_INDEX,
 ]
@@ -116,7 +135,10 @@ async def list_pending_items(
 ) -> tuple[list[PendingItemView], int]:
     filt = pending_items_filter(project_id, workspace_id, q)
     docs = await tasks.find(
-        filt, sort=[("submit_timestamp", -1), ("_id", -1)], skip=q.offset, limit=q.limit,
+        filt,
+        sort=[("submit_timestamp", -1), ("_id", -1)],
+        skip=q.offset,
+        limit=q.limit,
         projection={"outbox": 0},
     )
     total = await tasks.count(filt)

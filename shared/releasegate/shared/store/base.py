@@ -49,11 +49,19 @@ class Collection(Protocol):
     async def ensure_indexes(self, specs: Sequence[IndexSpec]) -> None: ...
     async def insert_one(self, doc: Doc) -> None: ...
     async def find_one(
-        self, filter: Filter, *, projection: Mapping[str, int] | None = None,
+        self,
+        filter: Filter,
+        *,
+        projection: Mapping[str, int] | None = None,
         sort: Sort | None = None,
     ) -> Doc | None: ...
     async def find(
-        self, filter: Filter, *, sort: Sort | None = None, skip: int = 0, limit: int = 0,
+        self,
+        filter: Filter,
+        *,
+        sort: Sort | None = None,
+        skip: int = 0,
+        limit: int = 0,
         projection: Mapping[str, int] | None = None,
     ) -> list[Doc]: ...
     async def count(self, filter: Filter) -> int: ...

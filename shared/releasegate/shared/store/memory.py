@@ -65,7 +65,10 @@ class MemoryCollection:
             self._docs[doc["_id"]] = copy.deepcopy(doc)
 
     async def find_one(
-        self, filter: Filter, *, projection: Mapping[str, int] | None = None,
+        self,
+        filter: Filter,
+        *,
+        projection: Mapping[str, int] | None = None,
         sort: Sort | None = None,
     ) -> Doc | None:
         found = await self.find(filter, sort=sort, limit=1, projection=projection)
@@ -78,7 +81,12 @@ class MemoryCollection:
         return [d for d in self._docs.values() if matches(d, filter)]
 
     async def find(
-        self, filter: Filter, *, sort: Sort | None = None, skip: int = 0, limit: int = 0,
+        self,
+        filter: Filter,
+        *,
+        sort: Sort | None = None,
+        skip: int = 0,
+        limit: int = 0,
         projection: Mapping[str, int] | None = None,
     ) -> list[Doc]:
         docs = self._select(filter)

@@ -33,8 +33,13 @@ from releasegate.shared.store.base import (
 )
 
 T = TypeVar("T")
-_TRANSIENT = (AutoReconnect, ConnectionFailure, NetworkTimeout, NotPrimaryError,
-              ServerSelectionTimeoutError)
+_TRANSIENT = (
+    AutoReconnect,
+    ConnectionFailure,
+    NetworkTimeout,
+    NotPrimaryError,
+    ServerSelectionTimeoutError,
+)
 
 
 async def _guard(op: Callable[[], Awaitable[T]]) -> T:
@@ -58,28 +63,46 @@ class MongoCollection:
 
     async def ensure_indexes(self, specs: Sequence[IndexSpec]) -> None:
         for spec in specs:
-            await _guard(lambda s=spec: self._c.create_index(  # type: ignore[misc]
-                list(s.keys), unique=s.unique, name=s.index_name))
+            await _guard(
+                lambda s=spec: self._c.create_index(  # type: ignore[misc]
+                    list(s.keys), unique=s.unique, name=s.index_name
+                )
+            )
 
     async def insert_one(self, doc: Doc) -> None:
         await _guard(lambda: self._c.insert_one(dict(doc)))
 
     async def find_one(
-        self, filter: Filter, *, projection: Mapping[str, int] | None = None,
+        self,
+        filter: Filter,
+        *,
+        projection: Mapping[str, int] | None = None,
         sort: Sort | None = None,
     ) -> Doc | None:
-        return await _guard(lambda: self._c.find_one(
-            dict(filter), projection=dict(projection) if projection else None,
-            sort=list(sort) if sort else None))
+        return await _guard(
+            lambda: self._c.find_one(
+                dict(filter),
+                projection=dict(projection) if projection else None,
+                sort=list(sort) if sort else None,
+            )
+        )
 
     async def find(
-        self, filter: Filter, *, sort: Sort | None = None, skip: int = 0, limit: int = 0,
+        self,
+        filter: Filter,
+        *,
+        sort: Sort | None = None,
+        skip: int = 0,
+        limit: int = 0,
         projection: Mapping[str, int] | None = None,
     ) -> list[Doc]:
         async def run() -> list[Doc]:
             cursor = self._c.find(
-                dict(filter), projection=dict(projection) if projection else None,
-                skip=skip, limit=limit, sort=list(sort) if sort else None,
+                dict(filter),
+                projection=dict(projection) if projection else None,
+                skip=skip,
+                limit=limit,
+                sort=list(sort) if sort else None,
             )
             return await cursor.to_list()
 
@@ -91,8 +114,7 @@ class MongoCollection:
     async def update_one(
         self, filter: Filter, update: Mapping[str, Any], *, upsert: bool = False
     ) -> UpdateOutcome:
-        result = await _guard(lambda: self._c.update_one(dict(filter), dict(update),
-                                                         upsert=upsert))
+        result = await _guard(lambda: self._c.update_one(dict(filter), dict(update), upsert=upsert))
         return UpdateOutcome(result.matched_count, result.modified_count, result.upserted_id)
 
     async def update_many(self, filter: Filter, update: Mapping[str, Any]) -> int:
@@ -116,8 +138,13 @@ class MongoCollection:
 class MongoDatabase:
     def __init__(self, url: str, db_name: str, *, timeout_ms: int = 5000) -> None:
         self.client: AsyncMongoClient[Doc] = AsyncMongoClient(
-            url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
-            retryWrites=True, retryReads=True, tz_aware=False, appname="releasegate",
+            url,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            retryWrites=True,
+            retryReads=True,
+            tz_aware=False,
+            appname="releasegate",
         )
         self._db = self.client[db_name]
 

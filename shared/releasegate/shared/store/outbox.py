@@ -11,6 +11,7 @@ message may go out twice, never zero times, and consumers dedupe.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,8 +57,10 @@ def outbox_fields(messages: Iterable[Outgoing]) -> dict[str, Any]:
     items = list(messages)
     return {
         "outbox": {
-            i.envelope.message_id: {"envelope": i.envelope.model_dump(mode="json"),
-                                    "queue": i.queue}
+            i.envelope.message_id: {
+                "envelope": i.envelope.model_dump(mode="json"),
+                "queue": i.queue,
+            }
             for i in items
         },
         "outbox_n": len(items),
@@ -103,8 +106,7 @@ class OutboxRelay:
         return sent
 
     async def sweep(self, batch: int = 500) -> int:
-        docs = await self._c.find({"outbox_n": {"$gt": 0}}, projection={"_id": 1},
-                                  limit=batch)
+        docs = await self._c.find({"outbox_n": {"$gt": 0}}, projection={"_id": 1}, limit=batch)
         sent = 0
         for doc in docs:
             sent += await self.drain(doc["_id"])
@@ -117,9 +119,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 await self.sweep()
-            except Exception:  # noqa: BLE001 - the sweep must outlive a db or broker blip
+            except Exception:
                 log.warning("outbox sweep failed", exc_info=True)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
-            except TimeoutError:
-                pass

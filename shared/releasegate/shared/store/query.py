@@ -175,7 +175,8 @@ def apply_update(doc: dict[str, Any], update: Mapping[str, Any], *, inserting: b
             elif op in ("$push", "$addToSet"):
                 current = get_path(doc, path)
                 array = list(current[0]) if current else []
-                items = value["$each"] if isinstance(value, Mapping) and "$each" in value else [value]
+                each = isinstance(value, Mapping) and "$each" in value
+                items = value["$each"] if each else [value]
                 for item in items:
                     if op == "$push" or item not in array:
                         array.append(copy.deepcopy(item))
@@ -222,6 +223,7 @@ def project(doc: Mapping[str, Any], projection: Mapping[str, int] | None) -> dic
 def equality_fields(filt: Mapping[str, Any]) -> dict[str, Any]:
     """Plain equality conditions, used to seed a document on upsert."""
     return {
-        k: v for k, v in filt.items()
+        k: v
+        for k, v in filt.items()
         if not k.startswith("$") and not _is_operator_doc(v) and "." not in k
     }

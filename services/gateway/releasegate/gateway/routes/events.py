@@ -30,12 +30,17 @@ router = APIRouter(tags=["upstream events"])
 class UpstreamEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(pattern=ROUTING_KEY_PATTERN, max_length=128,
-                      examples=["job.version.submitted"])
+    type: str = Field(
+        pattern=ROUTING_KEY_PATTERN, max_length=128, examples=["job.version.submitted"]
+    )
     schema_version: int = Field(1, ge=1, le=1000)
     payload: dict[str, Any]
-    message_id: str | None = Field(None, min_length=1, max_length=128,
-                                   description="Idempotency: resending the same id is a no-op.")
+    message_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="Idempotency: resending the same id is a no-op.",
+    )
     occurred_at: datetime | None = None
     correlation_id: str | None = Field(None, max_length=128)
     project_id: str | None = Field(None, max_length=64)
@@ -60,18 +65,22 @@ async def ingest_event(
     event: UpstreamEvent,
     caller: Annotated[Caller, Depends(allowed("ingest_event"))],
 ) -> EventAccepted:
-    for field, expected in (("project_id", caller.project_id),
-                            ("workspace_id", caller.workspace_id)):
+    for field, expected in (
+        ("project_id", caller.project_id),
+        ("workspace_id", caller.workspace_id),
+    ):
         given = getattr(event, field)
         if given is not None and given != expected:
-            raise ReleasegateError(EVENT_INVALID, f"{field} {given!r} does not match the "
-                                   f"request's {expected!r}.")
+            raise ReleasegateError(
+                EVENT_INVALID, f"{field} {given!r} does not match the request's {expected!r}."
+            )
     body = event.model_dump(mode="json", exclude_none=True)
     body.update(project_id=caller.project_id, workspace_id=caller.workspace_id)
     contract = lookup(event.type, event.schema_version)
     if contract is None or contract.kind != "upstream":
-        raise ReleasegateError(EVENT_INVALID, f"Unknown upstream event {event.type!r} "
-                               f"v{event.schema_version}.")
+        raise ReleasegateError(
+            EVENT_INVALID, f"Unknown upstream event {event.type!r} v{event.schema_version}."
+        )
     decoded = decode(json.dumps(body).encode(), ctx.settings.max_message_bytes)
     if isinstance(decoded, str):
         raise ReleasegateError(EVENT_INVALID, decoded)
@@ -81,4 +90,3 @@ async def ingest_event(
     except (TimeoutError, ConnectionError) as exc:
         raise ReleasegateError(UNAVAILABLE, "The message bus is unavailable; retry.") from exc
     return EventAccepted(message_id=envelope.message_id, type=envelope.type)
-
