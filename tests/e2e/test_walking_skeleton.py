@@ -86,7 +86,9 @@ async def test_version_event_becomes_pending_item(
     codes = stack.stop()
     assert codes == {name: 0 for name in codes}, codes
     handled = [
-        rec for rec in stack.processes["submission"].log_records() if rec.get("msg") == "handled"
+        rec
+        for rec in stack.processes["submission"].log_records()
+        if rec.get("msg") == "handled" and rec.get("routing_key") == "job.version.submitted"
     ]
     assert len(handled) == 2
     assert all(rec.get("message_id") and rec.get("correlation_id") for rec in handled)

@@ -35,8 +35,24 @@ ROUTE_NOT_FOUND = _code("DLF.1004", 404, "No such API.")
 METHOD_NOT_ALLOWED = _code("DLF.1005", 405, "Method not allowed.")
 UNAVAILABLE = _code("DLF.1006", 503, "A backing service is temporarily unavailable; retry.")
 INTERNAL = _code("DLF.1007", 500, "Internal error.")
-# Upstream events.
+# Upstream events and release tasks.
 EVENT_INVALID = _code("DLF.2001", 400, "The upstream event is malformed or of an unknown type.")
+TASK_IN_PACKAGE = _code("DLF.2101", 400, "The task is inside a release package.")
+# Release packages.
+PACKAGE_ITEMS_INVALID = _code("DLF.3001", 400, "The package's pending items are invalid.")
+APPROVER_IS_APPLICANT = _code("DLF.3002", 400, "An approver cannot be the applicant.")
+APPROVER_UNKNOWN = _code("DLF.3003", 400, "An approver is not a user of this project.")
+APPROVER_NOT_ELIGIBLE = _code(
+    "DLF.3004",
+    400,
+    "An approver holds neither admin nor deployer in the workspace, nor a tenant role.",
+)
+APPROVER_NOT_REVIEWER = _code("DLF.3005", 400, "An approver is not a workspace reviewer.")
+PACKAGE_NOT_REVIEWABLE = _code("DLF.3010", 400, "The package is not awaiting review.")
+SELF_RELEASE = _code("DLF.3011", 400, "Four-eyes: the applicant cannot release the package.")
+PACKAGE_RELEASING = _code("DLF.3012", 400, "The package is being released; it cannot change.")
+ALREADY_DECIDED = _code("DLF.3013", 409, "Another decision on the package won the race.")
+NOT_AN_APPROVER = _code("DLF.3014", 400, "The caller is not an approver of the package.")
 
 
 def error_table() -> list[ErrorCode]:

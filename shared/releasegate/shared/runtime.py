@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasegate.shared.bus.base import Bus
+from releasegate.shared.contracts.service import SERVICE_TICK, Tick
 from releasegate.shared.store.base import Database
-from releasegate.shared.store.outbox import OutboxRelay
 
 log = logging.getLogger("releasegate.runtime")
 
@@ -34,7 +34,9 @@ class Worker:
     name: str
     bus: Bus
     db: Database
-    relays: list[OutboxRelay] = field(default_factory=list)
+    # The queue this service consumes: ticks go there, so housekeeping runs in the
+    # same stream as the handlers (see releasegate.shared.store.outbox).
+    tick_queue: str | None = None
     startup: list[Startup] = field(default_factory=list)
     background: list[Background] = field(default_factory=list)
     sweep_interval_s: float = 5.0
@@ -46,11 +48,27 @@ class Worker:
         # stays alive (live, not ready) and starts as soon as it can.
         for step in [*self.startup, self.bus.start]:
             await until_done(step, self.name)
-        for relay in self.relays:
-            self._tasks.append(asyncio.create_task(relay.run(self.sweep_interval_s, self._stop)))
+        if self.tick_queue:
+            self._tasks.append(asyncio.create_task(self._ticker(self.tick_queue)))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(self._stop)))
         log.info("service started", extra={"service_name": self.name})
+
+    async def _ticker(self, queue: str) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.sweep_interval_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self.bus.send(
+                    queue,
+                    SERVICE_TICK.envelope(
+                        Tick(service=self.name), project_id="-", workspace_id="-"
+                    ),
+                )
+            except Exception:
+                log.warning("tick not sent", exc_info=True)
 
     async def ready(self) -> bool:
         return self.bus.ready and await self.db.ping()

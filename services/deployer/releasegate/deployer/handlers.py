@@ -1,18 +1,25 @@
-"""Deployer handlers and their table (deploying tasks to a target: the deploy issue)."""
+"""The deployer's routing table: every message type it handles -> handler."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from releasegate.shared.bus.base import Handler
-from releasegate.shared.clock import Clock
+from releasegate.deployer.deps import Deps
+from releasegate.deployer.work import deploy_task
+from releasegate.shared.bus.base import Handler, Message, Route, bind
+from releasegate.shared.contracts.deploy import DEPLOY_TASK
+from releasegate.shared.contracts.service import SERVICE_TICK, Tick
 
 
-@dataclass(frozen=True)
-class Deps:
-    clock: Clock
+async def tick(msg: Message[Tick], deps: Deps) -> None:
+    await deps.relay.sweep()
+
+
+ROUTES: Mapping[str, Route[Deps]] = {
+    DEPLOY_TASK.type: deploy_task,
+    SERVICE_TICK.type: tick,
+}
 
 
 def handler_table(deps: Deps) -> dict[str, Handler]:
-    """Every message type the deployer handles -> its handler."""
-    return {}
+    return bind(ROUTES, deps)

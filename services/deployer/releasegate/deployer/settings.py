@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from releasegate.shared.config import CommonSettings
 
 
@@ -9,3 +13,14 @@ class DeployerSettings(CommonSettings):
     # Deploying is I/O-bound (a database write or a webhook call per task): several
     # tasks in flight per worker; more throughput comes from more workers.
     prefetch: int = 8
+    target: Literal["catalog", "webhook"] = "catalog"
+    # Simulated latency of the catalog target (benchmarks of I/O-bound targets).
+    target_latency_ms: int = Field(0, ge=0, le=60_000)
+    webhook_url: str = ""
+    webhook_start_url: str = ""
+    webhook_secret: str = ""
+    webhook_timeout_s: float = 10.0
+    # Transient target errors: attempts and the exponential backoff between them.
+    target_attempts: int = Field(5, ge=1, le=20)
+    target_backoff_s: float = 0.2
+    target_backoff_max_s: float = 5.0

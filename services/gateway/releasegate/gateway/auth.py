@@ -70,4 +70,5 @@ def allowed(operation: str) -> Callable[..., Awaitable[Caller]]:
             FORBIDDEN, f"The caller's roles in workspace {caller.workspace_id} do not allow this."
         )
 
+    check.operation = operation  # type: ignore[attr-defined]  # read by docs and tests
     return check

@@ -10,8 +10,27 @@ from __future__ import annotations
 from releasegate.shared.identity import Role
 
 EVERYONE = frozenset(Role)
+DEVELOPERS = frozenset({Role.DEVELOPER, Role.ADMIN})
+RELEASERS = frozenset({Role.DEPLOYER, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "list_pending_items": EVERYONE,
-    "ingest_event": frozenset({Role.DEVELOPER, Role.ADMIN}),
+    "diff_pending_item": EVERYONE,
+    # The submitter may revoke their own task; deployers and admins any task.
+    "revoke_pending_items": DEVELOPERS | RELEASERS,
+    "ingest_event": DEVELOPERS,
+    "create_package": DEVELOPERS,
+    "query_packages": EVERYONE,
+    "package_details": EVERYONE,
+    "package_audit": EVERYONE,
+    "compare_packages": EVERYONE,
+    "deploy_packages": RELEASERS,
+    # The applicant may withdraw their own package; deployers and admins reject any.
+    "unpack_packages": DEVELOPERS | RELEASERS,
+    "system_task": EVERYONE,
+    "list_reviewers": EVERYONE,
+    "manage_reviewers": ADMINS,
+    "get_approval_policy": EVERYONE,
+    "set_approval_policy": ADMINS,
 }

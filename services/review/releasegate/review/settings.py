@@ -7,3 +7,10 @@ class ReviewSettings(CommonSettings):
     """``RELEASEGATE_*`` env; see CommonSettings for the shared keys."""
 
     prefetch: int = 32
+    # How long a package creation may wait for its tasks before it is abandoned.
+    creating_timeout_s: float = 60.0
+    # A releasing package with no task progress for this long is finished as failed.
+    stuck_after_s: float = 600.0
+    sweep_interval_s: float = 5.0
+    # How long the review service waits for the submission service's answer.
+    rpc_timeout_s: float = 15.0

@@ -9,7 +9,8 @@ from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.runtime import Worker
 from releasegate.shared.store.base import Database
 from releasegate.shared.store.outbox import OutboxRelay
-from releasegate.submission.handlers import Deps, handler_table
+from releasegate.submission.deps import Deps
+from releasegate.submission.handlers import handler_table
 from releasegate.submission.repository import SubmissionStore
 from releasegate.submission.settings import SubmissionSettings
 
@@ -32,7 +33,7 @@ def build(
         name="submission",
         bus=bus,
         db=db,
-        relays=[tasks_relay],
+        tick_queue=SUBMISSION_INBOX.name,
         startup=[store.ensure_indexes],
         sweep_interval_s=settings.outbox_sweep_interval_s,
     )

@@ -6,7 +6,10 @@ so the same facts give the same task whatever order they arrive in:
 
 - a version not newer than every version already seen makes no task (duplicate,
   or late arrival overtaken by a newer one) but is still stored;
-- a newer version supersedes the open task if there is one, else opens a task.
+- a newer version supersedes the open task if there is one, else opens a task;
+- a task leaving the open slot (packaged, revoked) bumps the generation; a task that
+  comes back (its package rejected, revoked or failed) reopens the slot, unless a
+  newer task took it meanwhile: then the returning one is superseded.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ class Item:
     deployed_version: int | None = None
     in_production: bool = False
     generation: int = 0
+    open_task_id: str | None = None
     open_task_version: int | None = None
 
     @property
-    def open_task_id(self) -> str:
+    def next_task_id(self) -> str:
         return stable_id(self.key, "task", str(self.generation))
 
     @property
@@ -96,9 +100,9 @@ def decide_version(item: Item, incoming: Incoming) -> Decision:
     if incoming.version <= item.max_version:
         return NoTask(f"version {incoming.version} is not newer than {item.max_version}")
     update_type = update_type_for(item, incoming.deleted)
-    if item.open_task_version is not None:
+    if item.open_task_id is not None and item.open_task_version is not None:
         return Supersede(item.open_task_id, update_type, item.open_task_version)
-    return OpenTask(item.open_task_id, update_type)
+    return OpenTask(item.next_task_id, update_type)
 
 
 def after_decision(item: Item, incoming: Incoming, decision: Decision) -> Item:
@@ -109,8 +113,47 @@ def after_decision(item: Item, incoming: Incoming, decision: Decision) -> Item:
         item,
         max_version=incoming.version,
         item_name=incoming.item_name,
+        open_task_id=decision.task_id,
         open_task_version=incoming.version,
     )
+
+
+def task_left(item: Item, task_id: str) -> Item:
+    """The task left the open slot (packaged or revoked): the next one gets a new id."""
+    if item.open_task_id != task_id:
+        return item
+    return replace(item, open_task_id=None, open_task_version=None, generation=item.generation + 1)
+
+
+@dataclass(frozen=True)
+class Reopen:
+    pass
+
+
+@dataclass(frozen=True)
+class Overtaken:
+    by_task_id: str
+
+
+def task_returns(item: Item) -> Reopen | Overtaken:
+    """A packaged task comes back to pending: does it take the open slot again?"""
+    if item.open_task_id is not None:
+        return Overtaken(item.open_task_id)
+    return Reopen()
+
+
+def reopened(item: Item, task_id: str, version: int) -> Item:
+    return replace(item, open_task_id=task_id, open_task_version=version)
+
+
+def released(item: Item, version: int, deleted: bool) -> Item:
+    """A version reached production (or, for a delete, left it)."""
+    return replace(item, deployed_version=None if deleted else version, in_production=not deleted)
+
+
+def may_revoke(submitter_id: str, actor_id: str, actor_is_reviewer: bool) -> bool:
+    """The submitter, a deployer or an admin may revoke a task."""
+    return actor_is_reviewer or submitter_id == actor_id
 
 
 def record_deployed(item: Item, version: int) -> Item:

@@ -1,248 +1,45 @@
-"""Submission handlers, and the one table that routes each message type to them."""
+"""The submission service's routing table: every message type it handles -> handler."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from releasegate.shared.bus.base import Handler, Message, Route, bind
-from releasegate.shared.clock import Clock
-from releasegate.shared.contracts.envelope import Envelope
-from releasegate.shared.contracts.tasks import (
-    TASK_CREATED,
-    TASK_SUPERSEDED,
-    TaskCreated,
-    TaskSnapshot,
-    TaskSuperseded,
+from releasegate.shared.contracts.packages import PACKAGE_FINISHED, PACKAGE_RETURNED
+from releasegate.shared.contracts.service import SERVICE_TICK, Tick
+from releasegate.shared.contracts.tasks import DIFF_TASK, RELEASE_TASKS, RESERVE_TASKS, REVOKE_TASKS
+from releasegate.shared.contracts.upstream import JOB_CREATED, JOBS_IMPORTED, VERSION_SUBMITTED
+from releasegate.submission.deps import Deps
+from releasegate.submission.diff import diff_task
+from releasegate.submission.packaging import (
+    package_finished,
+    package_returned,
+    release_tasks,
+    reserve_tasks,
 )
-from releasegate.shared.contracts.upstream import (
-    JOB_CREATED,
-    JOBS_IMPORTED,
-    VERSION_SUBMITTED,
-    JobCreated,
-    JobsImported,
-    VersionSubmitted,
-)
-from releasegate.shared.ids import stable_id
-from releasegate.shared.locks import KeyedLocks
-from releasegate.shared.readmodels.pending_items import STATE_PENDING
-from releasegate.shared.store.outbox import OutboxRelay, Outgoing
-from releasegate.submission import domain
-from releasegate.submission.repository import SubmissionStore
-
-log = logging.getLogger("releasegate.submission")
+from releasegate.submission.revoke import revoke_tasks
+from releasegate.submission.versions import create_job, import_jobs, submit_version
 
 
-@dataclass(frozen=True)
-class Deps:
-    store: SubmissionStore
-    locks: KeyedLocks
-    tasks_relay: OutboxRelay
-    clock: Clock
-    versions_kept: int = 100
+async def tick(msg: Message[Tick], deps: Deps) -> None:
+    await deps.tasks_relay.sweep()
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """One version to record, whatever upstream event carried it."""
-
-    item_id: str | None
-    item_name: str
-    task_type: str
-    version: int
-    deleted: bool
-    content: object
-    submitter_id: str
-    submitter_name: str
-    description: str
-    submitted_at: int
-    make_task: bool = True
-
-
-async def submit_version(msg: Message[VersionSubmitted], deps: Deps) -> None:
-    p = msg.payload
-    await _record(
-        msg.envelope,
-        Submitted(
-            p.item_id,
-            p.item_name,
-            p.task_type,
-            p.version,
-            p.deleted,
-            p.content,
-            p.submitter_id,
-            p.submitter_name,
-            p.description,
-            p.submitted_at,
-        ),
-        deps,
-    )
-
-
-async def import_jobs(msg: Message[JobsImported], deps: Deps) -> None:
-    p = msg.payload
-    for job in p.jobs:
-        await _record(
-            msg.envelope,
-            Submitted(
-                job.item_id,
-                job.item_name,
-                "job",
-                job.version,
-                False,
-                job.content,
-                p.importer_id,
-                p.importer_name,
-                p.description,
-                p.imported_at,
-                make_task=job.status == "submitted",
-            ),
-            deps,
-        )
-
-
-async def create_job(msg: Message[JobCreated], deps: Deps) -> None:
-    # Subjobs of a real-time single-task job are part of its definition: only the
-    # job itself becomes a release task.
-    p = msg.payload
-    await _record(
-        msg.envelope,
-        Submitted(
-            p.item_id,
-            p.item_name,
-            "job",
-            p.version,
-            False,
-            p.content,
-            p.creator_id,
-            p.creator_name,
-            p.description,
-            p.created_at,
-        ),
-        deps,
-    )
-
-
-async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
-    item_id = domain.item_id_for(s.task_type, s.item_name, s.item_id)
-    key = domain.item_key(envelope.project_id, envelope.workspace_id, s.task_type, item_id)
-    incoming = domain.Incoming(
-        s.version,
-        s.deleted,
-        s.item_name,
-        s.submitter_id,
-        s.submitter_name,
-        s.submitted_at,
-        s.description,
-    )
-    async with deps.locks.hold(key):
-        await deps.store.save_version(
-            {
-                "_id": f"{key}@{s.version}",
-                "item_key": key,
-                "version": s.version,
-                "item_name": s.item_name,
-                "task_type": s.task_type,
-                "deleted": s.deleted,
-                "content": s.content,
-                "submitter_id": s.submitter_id,
-                "submitter_name": s.submitter_name,
-                "description": s.description,
-                "submitted_at": s.submitted_at,
-                "message_id": envelope.message_id,
-            }
-        )
-        await deps.store.trim_versions(key, deps.versions_kept)
-        item = await deps.store.get_item(key) or domain.Item(
-            key, envelope.project_id, envelope.workspace_id, s.task_type, item_id, s.item_name
-        )
-        if not s.make_task:
-            await deps.store.save_item(domain.record_deployed(item, s.version))
-            return
-        decision = domain.decide_version(item, incoming)
-        task_id = await _apply(envelope, item, incoming, decision, deps)
-        await deps.store.save_item(domain.after_decision(item, incoming, decision))
-    if task_id:
-        await deps.tasks_relay.drain(task_id)
-
-
-async def _apply(
-    envelope: Envelope,
-    item: domain.Item,
-    incoming: domain.Incoming,
-    decision: domain.Decision,
-    deps: Deps,
-) -> str | None:
-    if isinstance(decision, domain.NoTask):
-        log.info("no task", extra={"item_key": item.key, "reason": decision.reason})
-        return None
-    snapshot = TaskSnapshot(
-        pending_item_id=decision.task_id,
-        item_key=item.key,
-        task_id=item.item_id,
-        item_name=incoming.item_name,
-        task_type=item.task_type_code,
-        update_type=decision.update_type,
-        pending_version=incoming.version,
-        submit_user_id=incoming.submitter_id,
-        submit_user_name=incoming.submitter_name,
-        submit_timestamp=incoming.submitted_at,
-    )
-    fields = {
-        "item_name": incoming.item_name,
-        "update_type": decision.update_type,
-        "pending_version": incoming.version,
-        "submit_user_id": incoming.submitter_id,
-        "submit_user_name": incoming.submitter_name,
-        "submit_timestamp": incoming.submitted_at,
-        "description": incoming.description,
-        "updated_at": deps.clock.now_ms(),
-    }
-    # Message ids derive from the facts, so a replay announces the same message again
-    # (deduplicated downstream) rather than a second, different one.
-    if isinstance(decision, domain.OpenTask):
-        event = TASK_CREATED.envelope(
-            TaskCreated(task=snapshot),
-            project_id=envelope.project_id,
-            workspace_id=envelope.workspace_id,
-            parent=envelope,
-            message_id=stable_id("task.created", decision.task_id, str(incoming.version)),
-        )
-        await deps.store.create_task(
-            {
-                "_id": decision.task_id,
-                "project_id": envelope.project_id,
-                "workspace_id": envelope.workspace_id,
-                "item_key": item.key,
-                "task_id": item.item_id,
-                "script_id": item.item_id if item.task_type == "script" else "",
-                "task_type": item.task_type_code,
-                "deployed_version": item.deployed_version,
-                "package_id": None,
-                "state": STATE_PENDING,
-                "created_at": deps.clock.now_ms(),
-                **fields,
-            },
-            [Outgoing(event)],
-        )
-    else:
-        event = TASK_SUPERSEDED.envelope(
-            TaskSuperseded(task=snapshot, previous_version=decision.previous_version),
-            project_id=envelope.project_id,
-            workspace_id=envelope.workspace_id,
-            parent=envelope,
-            message_id=stable_id("task.superseded", decision.task_id, str(incoming.version)),
-        )
-        await deps.store.update_task(decision.task_id, fields, [Outgoing(event)])
-    return decision.task_id
-
-
-# Every message type the submission service handles -> its handler.
 ROUTES: Mapping[str, Route[Deps]] = {
+    # upstream events
     VERSION_SUBMITTED.type: submit_version,
     JOBS_IMPORTED.type: import_jobs,
     JOB_CREATED.type: create_job,
+    # commands (request/reply)
+    RESERVE_TASKS.type: reserve_tasks,
+    RELEASE_TASKS.type: release_tasks,
+    REVOKE_TASKS.type: revoke_tasks,
+    DIFF_TASK.type: diff_task,
+    # events of the review service
+    PACKAGE_RETURNED.type: package_returned,
+    PACKAGE_FINISHED.type: package_finished,
+    # housekeeping
+    SERVICE_TICK.type: tick,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from releasegate.shared.contracts.tasks import TaskSnapshot
 from releasegate.shared.readmodels.pending_items import STATE_PENDING, TASK_INDEXES, TASKS
 from releasegate.shared.store.base import Collection, Database, DuplicateKey, IndexSpec
 from releasegate.shared.store.outbox import OUTBOX_INDEX, Outgoing, outbox_fields, with_outbox
@@ -81,9 +82,23 @@ class SubmissionStore:
             return False
 
     async def update_task(
-        self, task_id: str, fields: dict[str, Any], events: list[Outgoing]
+        self,
+        task_id: str,
+        fields: dict[str, Any],
+        events: list[Outgoing],
+        history: dict[str, Any] | None = None,
     ) -> None:
-        await self.tasks.update_one({"_id": task_id}, with_outbox({"$set": fields}, events))
+        update: dict[str, Any] = {"$set": fields}
+        if history is not None:
+            update["$push"] = {"history": history}
+        await self.tasks.update_one({"_id": task_id}, with_outbox(update, events))
+
+    async def tasks_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        docs = await self.tasks.find({"_id": {"$in": ids}}, projection={"outbox": 0})
+        return {d["_id"]: d for d in docs}
+
+    async def tasks_of_package(self, package_id: str) -> list[dict[str, Any]]:
+        return await self.tasks.find({"package_id": package_id}, projection={"outbox": 0})
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
         return await self.tasks.find_one({"_id": task_id}, projection={"outbox": 0})
@@ -92,3 +107,18 @@ class SubmissionStore:
         return await self.tasks.find_one(
             {"item_key": key, "state": STATE_PENDING}, projection={"outbox": 0}
         )
+
+
+def snapshot(doc: dict[str, Any]) -> TaskSnapshot:
+    return TaskSnapshot(
+        pending_item_id=doc["_id"],
+        item_key=doc["item_key"],
+        task_id=doc["task_id"],
+        item_name=doc["item_name"],
+        task_type=doc["task_type"],
+        update_type=doc["update_type"],
+        pending_version=doc["pending_version"],
+        submit_user_id=doc["submit_user_id"],
+        submit_user_name=doc["submit_user_name"],
+        submit_timestamp=doc["submit_timestamp"],
+    )

@@ -180,7 +180,10 @@ async def dispatch(
             metrics.inc("handled_total", queue=sub.queue, outcome="retry")
             return Outcome("retry", f"{type(exc).__name__}: {exc}", None, envelope)
         metrics.inc("handled_total", queue=sub.queue, outcome="ok")
-        log.info(
+        # Housekeeping ticks would drown the log: debug level for them.
+        level = logging.DEBUG if envelope.type == "service.tick" else logging.INFO
+        log.log(
+            level,
             "handled",
             extra={
                 "queue": sub.queue,

@@ -24,13 +24,19 @@ class QueueSpec:
 # active process sees both in one stream.
 SUBMISSION_INBOX = QueueSpec(
     "submission.inbox",
-    ("job.version.submitted", "job.imported", "job.created"),
-    "Upstream version events and submission commands -> release tasks.",
+    (
+        "job.version.submitted",
+        "job.imported",
+        "job.created",
+        "package.returned",
+        "package.finished",
+    ),
+    "Upstream version events, package outcomes and submission commands.",
     single_active_consumer=True,
 )
 REVIEW_INBOX = QueueSpec(
     "review.inbox",
-    (),
+    ("subtask.finished",),
     "Review commands (packages, approvals, revoke) and deploy results.",
     single_active_consumer=True,
 )

@@ -1,6 +1,6 @@
 """Every message contract, registered once. Importing this package loads the catalogue."""
 
-from releasegate.shared.contracts import rpc, tasks, upstream
+from releasegate.shared.contracts import deploy, packages, rpc, service, tasks, upstream
 from releasegate.shared.contracts.envelope import (
     Contract,
     Envelope,
@@ -16,8 +16,11 @@ __all__ = [
     "Payload",
     "all_contracts",
     "contract",
+    "deploy",
     "lookup",
+    "packages",
     "rpc",
+    "service",
     "tasks",
     "upstream",
 ]

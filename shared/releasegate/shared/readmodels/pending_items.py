@@ -46,6 +46,7 @@ TASK_INDEXES = [
         name="list_by_kind",
     ),
     IndexSpec((("item_key", 1), ("state", 1)), name="by_item"),
+    IndexSpec((("package_id", 1),), name="by_package"),
     OUTBOX_INDEX,
 ]
 
@@ -143,3 +144,6 @@ async def list_pending_items(
     )
     total = await tasks.count(filt)
     return [pending_item_view(d) for d in docs], total
+
+
+STATE_SUPERSEDED = "superseded"

@@ -1,18 +1,23 @@
 """Transactional outbox inside the aggregate's own document.
 
 A state change and the messages it announces are written in one single-document
-update: ``outbox.<message_id>`` holds each message and ``outbox_n`` counts them.
-The relay publishes each one, then removes it with ``$unset`` (guarded by
-``$exists`` so a second relay does not count it twice). If the process dies in
-between, the periodic sweep (``outbox_n > 0``, indexed) publishes it later: the
-message may go out twice, never zero times, and consumers dedupe.
+update: ``outbox.<message_id>`` holds each message, ``outbox_n`` counts them and
+``outbox_at`` says when. The writer publishes them right after its write (the fast
+path), then removes each with ``$unset`` (guarded by ``$exists`` so a second relay
+does not count it twice). If the process dies in between, a sweep publishes what
+is older than a grace period: a message may go out twice, never zero times, and
+consumers dedupe by message id or natural key.
+
+Sweeps run inside the service's own message stream (a ``service.tick`` handled like
+any message), so for submission and review only the single active consumer ever
+writes an aggregate; the grace keeps deployer sweeps off documents whose writer is
+still at work.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +29,7 @@ from releasegate.shared.store.base import Collection, IndexSpec
 
 log = logging.getLogger("releasegate.outbox")
 
-OUTBOX_INDEX = IndexSpec((("outbox_n", 1),), name="outbox_pending")
+OUTBOX_INDEX = IndexSpec((("outbox_n", 1), ("outbox_at", 1)), name="outbox_pending")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,14 @@ class Outgoing:
     queue: str | None = None
 
 
+def _entry(item: Outgoing) -> dict[str, Any]:
+    return {"envelope": item.envelope.model_dump(mode="json"), "queue": item.queue}
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def with_outbox(update: dict[str, Any], messages: Iterable[Outgoing]) -> dict[str, Any]:
     """Add ``messages`` to an update document so they are stored with the change."""
     items = list(messages)
@@ -43,10 +56,8 @@ def with_outbox(update: dict[str, Any], messages: Iterable[Outgoing]) -> dict[st
         return update
     sets = dict(update.get("$set", {}))
     for item in items:
-        sets[f"outbox.{item.envelope.message_id}"] = {
-            "envelope": item.envelope.model_dump(mode="json"),
-            "queue": item.queue,
-        }
+        sets[f"outbox.{item.envelope.message_id}"] = _entry(item)
+    sets["outbox_at"] = _now_ms()
     incs = dict(update.get("$inc", {}))
     incs["outbox_n"] = incs.get("outbox_n", 0) + len(items)
     return {**update, "$set": sets, "$inc": incs}
@@ -56,14 +67,9 @@ def outbox_fields(messages: Iterable[Outgoing]) -> dict[str, Any]:
     """The outbox fields of a document that is being inserted."""
     items = list(messages)
     return {
-        "outbox": {
-            i.envelope.message_id: {
-                "envelope": i.envelope.model_dump(mode="json"),
-                "queue": i.queue,
-            }
-            for i in items
-        },
+        "outbox": {i.envelope.message_id: _entry(i) for i in items},
         "outbox_n": len(items),
+        "outbox_at": _now_ms(),
     }
 
 
@@ -105,21 +111,16 @@ class OutboxRelay:
             sent += 1
         return sent
 
-    async def sweep(self, batch: int = 500) -> int:
-        docs = await self._c.find({"outbox_n": {"$gt": 0}}, projection={"_id": 1}, limit=batch)
+    async def sweep(self, grace_ms: int = 5_000, batch: int = 500) -> int:
+        """Publish outbox entries older than ``grace_ms`` (their writer did not)."""
+        docs = await self._c.find(
+            {"outbox_n": {"$gt": 0}, "outbox_at": {"$lte": _now_ms() - grace_ms}},
+            projection={"_id": 1},
+            limit=batch,
+        )
         sent = 0
         for doc in docs:
             sent += await self.drain(doc["_id"])
         if sent:
-            log.info("outbox sweep published", extra={"collection": self._c.name, "n": sent})
+            log.warning("outbox sweep published", extra={"collection": self._c.name, "n": sent})
         return sent
-
-    async def run(self, interval_s: float, stop: asyncio.Event) -> None:
-        """Sweep until ``stop`` is set; errors are logged and the loop goes on."""
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except Exception:
-                log.warning("outbox sweep failed", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)

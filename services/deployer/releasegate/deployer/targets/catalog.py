@@ -1,0 +1,126 @@
+"""The default target: a versioned production catalog in MongoDB.
+
+``production_catalog`` holds the current production version of every item;
+``production_history`` one entry per applied change (who, when, which package, the
+version before, rollback or not) under the task's idempotency key, so a change is
+applied once however often it is delivered; ``production_job_runs`` the job starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from releasegate.deployer.targets.base import Applied
+from releasegate.shared.bus.base import Bus
+from releasegate.shared.clock import Clock
+from releasegate.shared.contracts.deploy import JOB_STARTED, DeployTask, JobStarted
+from releasegate.shared.readmodels.codes import UPDATE_DELETE
+from releasegate.shared.store.base import Database, DuplicateKey, IndexSpec
+
+CATALOG = "production_catalog"
+HISTORY = "production_history"
+JOB_RUNS = "production_job_runs"
+
+HISTORY_INDEXES = [IndexSpec((("item_key", 1), ("at", -1)), name="by_item_time")]
+
+
+class CatalogTarget:
+    name = "catalog"
+
+    def __init__(self, db: Database, bus: Bus, clock: Clock, latency_ms: int = 0) -> None:
+        self.catalog = db.collection(CATALOG)
+        self.history = db.collection(HISTORY)
+        self.runs = db.collection(JOB_RUNS)
+        self._bus = bus
+        self._clock = clock
+        self._latency = latency_ms / 1000
+
+    async def ensure_indexes(self) -> None:
+        await self.history.ensure_indexes(HISTORY_INDEXES)
+
+    async def deploy(self, task: DeployTask, content: Any) -> Applied:
+        if self._latency:
+            await asyncio.sleep(self._latency)
+        key = task.idempotency_key
+        done = await self.history.find_one({"_id": key})
+        if done is not None and done.get("applied"):
+            return Applied(done["rollback"], done.get("previous_version"))
+        current = await self.catalog.find_one({"_id": task.item_key}, projection={"content": 0})
+        previous = current.get("version") if current and not current.get("deleted") else None
+        if done is not None:
+            previous = done.get("previous_version")  # the first attempt saw the true one
+        rollback = previous is not None and task.version < previous
+        now = self._clock.now_ms()
+        if done is None:
+            # A concurrent redelivery may claim it first; the catalog write is idempotent.
+            with contextlib.suppress(DuplicateKey):
+                await self.history.insert_one(
+                    {
+                        "_id": key,
+                        "item_key": task.item_key,
+                        "item_name": task.item_name,
+                        "version": task.version,
+                        "previous_version": previous,
+                        "action": "delete" if task.update_type == UPDATE_DELETE else "deploy",
+                        "rollback": rollback,
+                        "package_id": task.package_id,
+                        "pending_item_id": task.pending_item_id,
+                        "released_by": task.released_by,
+                        "released_by_name": task.released_by_name,
+                        "at": now,
+                        "applied": False,
+                    }
+                )
+        await self.catalog.update_one(
+            {"_id": task.item_key},
+            {
+                "$set": {
+                    "item_name": task.item_name,
+                    "task_type": task.task_type,
+                    "version": task.version,
+                    "content": None if task.update_type == UPDATE_DELETE else content,
+                    "deleted": task.update_type == UPDATE_DELETE,
+                    "package_id": task.package_id,
+                    "released_by": task.released_by,
+                    "released_at": now,
+                    "change": key,
+                }
+            },
+            upsert=True,
+        )
+        await self.history.update_one({"_id": key}, {"$set": {"applied": True}})
+        return Applied(rollback, previous)
+
+    async def start(self, task: DeployTask) -> None:
+        run_id = f"{task.idempotency_key}:run"
+        try:
+            await self.runs.insert_one(
+                {
+                    "_id": run_id,
+                    "item_key": task.item_key,
+                    "item_name": task.item_name,
+                    "version": task.version,
+                    "package_id": task.package_id,
+                    "started_at": self._clock.now_ms(),
+                    "state": "running",
+                }
+            )
+        except DuplicateKey:
+            return  # started before this redelivery
+        scope = task.item_key.split("/")
+        await self._bus.publish(
+            JOB_STARTED.envelope(
+                JobStarted(
+                    item_key=task.item_key,
+                    item_name=task.item_name,
+                    version=task.version,
+                    run_id=run_id,
+                    package_id=task.package_id,
+                ),
+                project_id=scope[0],
+                workspace_id=scope[1],
+                message_id=run_id,
+            )
+        )

@@ -1,0 +1,144 @@
+"""Creating a release package: validate, reserve the tasks (all or none) with the
+submission service, snapshot them, announce."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from releasegate.review import domain
+from releasegate.review.deps import Deps
+from releasegate.shared.bus.base import Message
+from releasegate.shared.bus.topology import SUBMISSION_INBOX
+from releasegate.shared.contracts.packages import (
+    PACKAGE_CREATED,
+    CreatePackage,
+    PackageCreated,
+    PackageTask,
+)
+from releasegate.shared.contracts.tasks import RESERVE_TASKS, PackagedTask, ReserveTasks
+from releasegate.shared.errors import UNAVAILABLE, ReleasegateError, lookup
+from releasegate.shared.ids import new_numeric_id
+from releasegate.shared.readmodels.codes import TO_BE_REVIEWED
+from releasegate.shared.readmodels.packages import CREATING, READY
+from releasegate.shared.store.base import DuplicateKey
+from releasegate.shared.store.outbox import Outgoing
+
+log = logging.getLogger("releasegate.review")
+
+
+async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, Any]:
+    p, env = msg.payload, msg.envelope
+    applicant_id = p.apply_user_id or p.actor.user_id
+    approvers = await deps.identity.get_users(p.approver_ids)
+    reviewers = await deps.store.reviewer_ids(env.project_id, env.workspace_id)
+    domain.check_new_package(
+        applicant_id, p.pending_item_ids, p.approver_ids, approvers, env.workspace_id, reviewers
+    )
+    applicant = await deps.identity.get_user(applicant_id)
+    now = deps.clock.now_ms()
+    package = {
+        "project_id": env.project_id,
+        "workspace_id": env.workspace_id,
+        "state": CREATING,
+        "package_name": p.package_name,
+        "apply_user_id": applicant_id,
+        "apply_user_name": applicant.name if applicant else p.actor.user_name,
+        "apply_timestamp": now,
+        "created_at": now,
+        "created_by": p.actor.user_id,
+        "deploy_status": TO_BE_REVIEWED,
+        "delete_flag": 0,
+        "approvers": [{"user_id": a, "user_name": approvers[a].name} for a in p.approver_ids],
+        "item_ids": p.pending_item_ids,
+        "task_count": len(p.pending_item_ids),
+        "finished": {},
+        "outbox": {},
+        "outbox_n": 0,
+    }
+    package_id = await _insert(package, deps)
+    tasks = await _reserve(package_id, p.pending_item_ids, msg, deps)
+    await deps.store.insert_items([_item(package_id, i, t) for i, t in enumerate(tasks)])
+    created = PACKAGE_CREATED.envelope(
+        PackageCreated(
+            package_id=package_id,
+            package_name=p.package_name,
+            apply_user_id=applicant_id,
+            tasks=[
+                PackageTask(
+                    pending_item_id=t.pending_item_id,
+                    item_key=t.item_key,
+                    pending_version=t.pending_version,
+                )
+                for t in tasks
+            ],
+        ),
+        project_id=env.project_id,
+        workspace_id=env.workspace_id,
+        parent=env,
+    )
+    async with deps.locks.hold(package_id):
+        await deps.store.update_package(package_id, {"$set": {"state": READY}}, [Outgoing(created)])
+        await deps.store.record(
+            {**package, "_id": package_id},
+            "created",
+            now,
+            actor_id=p.actor.user_id,
+            actor_name=p.actor.user_name,
+            detail={"tasks": p.pending_item_ids, "approvers": p.approver_ids},
+        )
+    await deps.relay.drain(package_id)
+    return {"package_name": p.package_name, "release_package_id": package_id}
+
+
+async def _insert(package: dict[str, Any], deps: Deps) -> str:
+    for _ in range(5):
+        package_id = new_numeric_id()
+        try:
+            await deps.store.packages.insert_one({"_id": package_id, **package})
+            return package_id
+        except DuplicateKey:
+            continue  # a numeric id collided; draw another
+    raise RuntimeError("could not allocate a package id")
+
+
+async def _reserve(
+    package_id: str, ids: list[str], msg: Message[CreatePackage], deps: Deps
+) -> list[PackagedTask]:
+    env = msg.envelope
+    request = RESERVE_TASKS.envelope(
+        ReserveTasks(package_id=package_id, pending_item_ids=ids),
+        project_id=env.project_id,
+        workspace_id=env.workspace_id,
+        parent=env,
+    )
+    try:
+        reply = await deps.bus.request(SUBMISSION_INBOX.name, request, deps.rpc_timeout_s)
+    except TimeoutError as exc:
+        # Left in state "creating": the sweep returns whatever got reserved.
+        raise ReleasegateError(UNAVAILABLE, "The submission service did not answer.") from exc
+    if not reply.ok:
+        await deps.store.packages.delete_one({"_id": package_id, "state": CREATING})
+        raise ReleasegateError(lookup(reply.error_code or ""), reply.error_msg)
+    return [PackagedTask.model_validate(t) for t in (reply.result or {}).get("tasks", [])]
+
+
+def _item(package_id: str, position: int, t: PackagedTask) -> dict[str, Any]:
+    return {
+        "_id": f"{package_id}:{t.pending_item_id}",
+        "package_id": package_id,
+        "position": position,
+        "pending_item_id": t.pending_item_id,
+        "item_key": t.item_key,
+        "task_id": t.task_id,
+        "script_id": t.script_id,
+        "item_name": t.item_name,
+        "task_type": t.task_type,
+        "update_type": t.update_type,
+        "pending_version": t.pending_version,
+        "deployed_version": t.deployed_version,
+        "submit_timestamp": t.submit_timestamp,
+        "submit_user_id": t.submit_user_id,
+        "submit_user_name": t.submit_user_name,
+        "content": t.content,
+    }

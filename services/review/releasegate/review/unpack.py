@@ -1,0 +1,127 @@
+"""Revoking packages: the applicant withdraws (revoked), a reviewer sends it back to
+the developer (rejected). Either way its tasks are pending again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from releasegate.review import domain
+from releasegate.review.deps import Deps
+from releasegate.shared.bus.base import Message
+from releasegate.shared.contracts.envelope import Envelope
+from releasegate.shared.contracts.packages import (
+    PACKAGE_RETURNED,
+    PackageReturned,
+    PackageTask,
+    UnpackPackages,
+)
+from releasegate.shared.errors import (
+    ALREADY_DECIDED,
+    NOT_FOUND,
+    PARAMETER_INVALID,
+    ReleasegateError,
+)
+from releasegate.shared.ids import stable_id
+from releasegate.shared.readmodels.codes import REJECTED
+from releasegate.shared.readmodels.packages import find_package, package_items
+from releasegate.shared.store.outbox import Outgoing
+
+
+async def unpack_packages(msg: Message[UnpackPackages], deps: Deps) -> None:
+    """All-or-nothing validation, then one decision per package (see deploy)."""
+    p, env = msg.payload, msg.envelope
+    if len(set(p.package_ids)) != len(p.package_ids):
+        raise ReleasegateError(PARAMETER_INVALID, "package_ids has duplicates.")
+    for package_id in p.package_ids:
+        package = await find_package(
+            deps.store.packages, env.project_id, env.workspace_id, package_id
+        )
+        if package is None:
+            raise ReleasegateError(NOT_FOUND, f"Release package {package_id} does not exist.")
+        domain.unpack_outcome(package, p.actor)
+    lost = []
+    for package_id in p.package_ids:
+        try:
+            await _unpack(package_id, p, env, deps)
+        except ReleasegateError as exc:
+            lost.append(f"{package_id}: {exc.message}")
+        await deps.relay.drain(package_id)
+    if lost:
+        raise ReleasegateError(ALREADY_DECIDED, f"Not revoked: {'; '.join(lost)}.")
+
+
+async def _unpack(package_id: str, p: UnpackPackages, env: Envelope, deps: Deps) -> None:
+    async with deps.locks.hold(package_id):
+        package = await deps.store.get_package(package_id)
+        assert package is not None
+        status = domain.unpack_outcome(package, p.actor)
+        now = deps.clock.now_ms()
+        decision = {
+            "decision": "reject" if status == REJECTED else "revoke",
+            "status": status,
+            "by": p.actor.user_id,
+            "by_name": p.actor.user_name,
+            "at": now,
+            "reason": p.reason,
+        }
+        if not await deps.store.decide(package_id, decision):
+            other = await deps.store.get_decision(package_id) or {}
+            raise ReleasegateError(
+                ALREADY_DECIDED,
+                f"already decided: {other.get('decision')}"
+                f" by {other.get('by_name', other.get('by'))}",
+            )
+        await apply_return(package, decision, deps, parent=env)
+
+
+async def apply_return(
+    package: dict[str, Any], decision: dict[str, Any], deps: Deps, parent: Envelope | None = None
+) -> None:
+    """Idempotent: the sweep re-applies a decision a crash left unapplied."""
+    package_id = package["_id"]
+    status = decision["status"]
+    if package["deploy_status"] != status:
+        items = await package_items(deps.store.items, package_id)
+        event = PACKAGE_RETURNED.envelope(
+            PackageReturned(
+                package_id=package_id,
+                status=status,
+                by=decision["by"],
+                reason=decision.get("reason", ""),
+                tasks=[
+                    PackageTask(
+                        pending_item_id=i["pending_item_id"],
+                        item_key=i["item_key"],
+                        pending_version=i["pending_version"],
+                    )
+                    for i in items
+                ],
+            ),
+            project_id=package["project_id"],
+            workspace_id=package["workspace_id"],
+            parent=parent,
+            message_id=stable_id("package.returned", package_id),
+        )
+        await deps.store.update_package(
+            package_id,
+            {
+                "$set": {
+                    "deploy_status": status,
+                    "returned_by": decision["by"],
+                    "returned_by_name": decision["by_name"],
+                    "returned_at": decision["at"],
+                    "reason": decision.get("reason", ""),
+                }
+            },
+            [Outgoing(event)],
+        )
+        action = "rejected" if status == REJECTED else "revoked"
+        await deps.store.record(
+            package,
+            action,
+            decision["at"],
+            actor_id=decision["by"],
+            actor_name=decision["by_name"],
+            reason=decision.get("reason", ""),
+        )
+    await deps.store.decision_applied(package_id)

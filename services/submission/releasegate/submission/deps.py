@@ -1,0 +1,29 @@
+"""What submission handlers get from the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from releasegate.shared.clock import Clock
+from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.store.outbox import OutboxRelay
+from releasegate.submission.repository import SubmissionStore
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: SubmissionStore
+    locks: KeyedLocks
+    tasks_relay: OutboxRelay
+    clock: Clock
+    versions_kept: int = 100
+
+    @asynccontextmanager
+    async def items_locked(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        """Hold several items' locks, always in the same order (no deadlock)."""
+        async with AsyncExitStack() as stack:
+            for key in sorted(set(keys)):
+                await stack.enter_async_context(self.locks.hold(key))
+            yield

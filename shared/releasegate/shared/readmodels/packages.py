@@ -1,0 +1,226 @@
+"""Release packages, owned by the review service, and the deploy progress of their
+tasks, owned by the deployer: collection names, indexes, API views and queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from releasegate.shared.readmodels.codes import START_NOT_STARTED, SUCCESSFUL
+from releasegate.shared.readmodels.pending_items import literal_regex
+from releasegate.shared.store.base import Collection, IndexSpec
+from releasegate.shared.store.outbox import OUTBOX_INDEX
+
+PACKAGES = "review_packages"
+PACKAGE_ITEMS = "review_package_items"
+AUDIT = "review_audit"
+REVIEWERS = "review_reviewers"
+POLICIES = "review_policies"
+SUBTASKS = "deployer_subtasks"
+
+# A package is listed once created (not while its tasks are being reserved).
+READY = "ready"
+CREATING = "creating"
+
+_SCOPE = (("project_id", 1), ("workspace_id", 1), ("state", 1))
+PACKAGE_INDEXES = [
+    IndexSpec((*_SCOPE, ("apply_timestamp", -1)), name="by_apply_time"),
+    IndexSpec((*_SCOPE, ("deploy_timestamp", -1)), name="by_deploy_time"),
+    IndexSpec((*_SCOPE, ("deploy_status", 1), ("apply_timestamp", -1)), name="by_status"),
+    IndexSpec((*_SCOPE, ("apply_user_name", 1), ("apply_timestamp", -1)), name="by_applicant"),
+    IndexSpec((*_SCOPE, ("deploy_user_name", 1), ("deploy_timestamp", -1)), name="by_deployer"),
+    IndexSpec((*_SCOPE, ("package_name", 1)), name="by_name"),
+    IndexSpec((("asy_task_id", 1),), name="by_async_task"),
+    IndexSpec((("state", 1), ("created_at", 1)), name="by_state_age"),
+    IndexSpec((("deploy_status", 1), ("last_progress_at", 1)), name="by_progress"),
+    OUTBOX_INDEX,
+]
+PACKAGE_ITEM_INDEXES = [IndexSpec((("package_id", 1), ("position", 1)), name="by_package")]
+AUDIT_INDEXES = [IndexSpec((("package_id", 1), ("at", 1)), name="by_package_time")]
+REVIEWER_INDEXES = [IndexSpec((("project_id", 1), ("workspace_id", 1)), name="by_workspace")]
+SUBTASK_INDEXES = [IndexSpec((("package_id", 1),), name="by_package"), OUTBOX_INDEX]
+
+OrderColumn = Literal["apply_timestamp", "deploy_timestamp", "package_name", "deploy_status"]
+
+
+class Approver(BaseModel):
+    user_id: str
+    user_name: str
+
+
+class PackageView(BaseModel):
+    """A package as ``POST /release-packages`` lists it and details show it."""
+
+    package_id: str
+    package_name: str
+    apply_timestamp: int
+    apply_user_id: str
+    apply_user_name: str
+    deploy_status: int
+    deploy_timestamp: int | None
+    deploy_user_id: str | None
+    deploy_user_name: str | None
+    package_approvers: list[Approver]
+    project_id: str
+    workspace_id: str
+    delete_flag: int
+
+
+class TaskDetailView(BaseModel):
+    task_id: str
+    script_id: str
+    item_name: str
+    pending_item_id: str
+    task_type: int
+    update_type: int
+    pending_version: int
+    deployed_version: int
+    deploy_status: int
+    start_job_status: int
+    submit_timestamp: int
+    submit_user_id: str
+    submit_user_name: str
+
+
+def package_view(doc: dict[str, Any]) -> PackageView:
+    return PackageView(
+        package_id=str(doc["_id"]),
+        package_name=doc["package_name"],
+        apply_timestamp=doc["apply_timestamp"],
+        apply_user_id=doc["apply_user_id"],
+        apply_user_name=doc["apply_user_name"],
+        deploy_status=doc["deploy_status"],
+        deploy_timestamp=doc.get("deploy_timestamp"),
+        deploy_user_id=doc.get("deploy_user_id"),
+        deploy_user_name=doc.get("deploy_user_name"),
+        package_approvers=[Approver(**a) for a in doc.get("approvers", [])],
+        project_id=doc["project_id"],
+        workspace_id=doc["workspace_id"],
+        delete_flag=doc.get("delete_flag", 0),
+    )
+
+
+def task_detail_view(
+    item: dict[str, Any], package: dict[str, Any], subtask: dict[str, Any] | None
+) -> TaskDetailView:
+    status = package["deploy_status"]
+    start = START_NOT_STARTED
+    if subtask is not None:
+        status = subtask["deploy_status"]
+        start = subtask.get("start_job_status", START_NOT_STARTED)
+    deployed = item.get("deployed_version") or 0
+    if subtask is not None and subtask["deploy_status"] == SUCCESSFUL:
+        deployed = item["pending_version"]
+    return TaskDetailView(
+        task_id=item["task_id"],
+        script_id=item.get("script_id", ""),
+        item_name=item["item_name"],
+        pending_item_id=item["pending_item_id"],
+        task_type=item["task_type"],
+        update_type=item["update_type"],
+        pending_version=item["pending_version"],
+        deployed_version=deployed,
+        deploy_status=status,
+        start_job_status=start,
+        submit_timestamp=item["submit_timestamp"],
+        submit_user_id=item["submit_user_id"],
+        submit_user_name=item["submit_user_name"],
+    )
+
+
+@dataclass(frozen=True)
+class PackageQuery:
+    key_word: str | None = None
+    apply_user_name: str | None = None
+    deploy_user_name: str | None = None
+    apply_begin_time: int | None = None
+    apply_end_time: int | None = None
+    deploy_begin_time: int | None = None
+    deploy_end_time: int | None = None
+    apply_user_name_filter: tuple[str, ...] = ()
+    deploy_user_name_filter: tuple[str, ...] = ()
+    deploy_status_filter: tuple[int, ...] = ()
+    sorted_direction: Literal["asc", "desc"] = "desc"
+    order_column: OrderColumn = "apply_timestamp"
+    limit: int = 10
+    offset: int = 0
+
+
+def _window(begin: int | None, end: int | None) -> dict[str, int] | None:
+    out: dict[str, int] = {}
+    if begin is not None:
+        out["$gte"] = begin
+    if end is not None:
+        out["$lte"] = end
+    return out or None
+
+
+def _fuzzy(text: str) -> dict[str, str]:
+    return {"$regex": literal_regex(text), "$options": "i"}
+
+
+def packages_filter(project_id: str, workspace_id: str, q: PackageQuery) -> dict[str, Any]:
+    """Text fields match fuzzily (case-insensitive substring); ``*_filter`` lists match
+    exactly; all conditions must hold."""
+    conditions: list[dict[str, Any]] = [
+        {"project_id": project_id, "workspace_id": workspace_id, "state": READY}
+    ]
+    if q.key_word:
+        conditions.append({"package_name": _fuzzy(q.key_word)})
+    if q.apply_user_name:
+        conditions.append({"apply_user_name": _fuzzy(q.apply_user_name)})
+    if q.deploy_user_name:
+        conditions.append({"deploy_user_name": _fuzzy(q.deploy_user_name)})
+    if q.apply_user_name_filter:
+        conditions.append({"apply_user_name": {"$in": list(q.apply_user_name_filter)}})
+    if q.deploy_user_name_filter:
+        conditions.append({"deploy_user_name": {"$in": list(q.deploy_user_name_filter)}})
+    if q.deploy_status_filter:
+        conditions.append({"deploy_status": {"$in": list(q.deploy_status_filter)}})
+    if (applied := _window(q.apply_begin_time, q.apply_end_time)) is not None:
+        conditions.append({"apply_timestamp": applied})
+    if (deployed := _window(q.deploy_begin_time, q.deploy_end_time)) is not None:
+        conditions.append({"deploy_timestamp": deployed})
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+async def list_packages(
+    packages: Collection, project_id: str, workspace_id: str, q: PackageQuery
+) -> tuple[list[PackageView], int]:
+    filt = packages_filter(project_id, workspace_id, q)
+    direction = 1 if q.sorted_direction == "asc" else -1
+    docs = await packages.find(
+        filt,
+        sort=[(q.order_column, direction), ("_id", direction)],
+        skip=q.offset,
+        limit=q.limit,
+        projection={"outbox": 0},
+    )
+    return [package_view(d) for d in docs], await packages.count(filt)
+
+
+async def find_package(
+    packages: Collection, project_id: str, workspace_id: str, package_id: str
+) -> dict[str, Any] | None:
+    """A package of this workspace, or None: another workspace's package is as unknown
+    as one that never existed."""
+    return await packages.find_one(
+        {"_id": package_id, "project_id": project_id, "workspace_id": workspace_id, "state": READY},
+        projection={"outbox": 0},
+    )
+
+
+async def package_items(
+    items: Collection, package_id: str, *, with_content: bool = False
+) -> list[dict[str, Any]]:
+    projection = None if with_content else {"content": 0}
+    return await items.find(
+        {"package_id": package_id}, sort=[("position", 1)], projection=projection
+    )
+
+
+async def subtasks_by_item(subtasks: Collection, package_id: str) -> dict[str, dict[str, Any]]:
+    docs = await subtasks.find({"package_id": package_id}, projection={"outbox": 0})
+    return {d["pending_item_id"]: d for d in docs}

@@ -1,0 +1,231 @@
+"""Views composed from the review service's packages and the deployer's progress:
+package details, the async system task a caller polls, the audit trail, and the
+comparison of the versions in two packages."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from releasegate.shared import diffs
+from releasegate.shared.readmodels.codes import FAILED, RELEASING, SUCCESSFUL, TO_BE_REVIEWED
+from releasegate.shared.readmodels.packages import (
+    AUDIT,
+    PACKAGE_ITEMS,
+    PACKAGES,
+    READY,
+    SUBTASKS,
+    PackageView,
+    TaskDetailView,
+    find_package,
+    package_items,
+    package_view,
+    subtasks_by_item,
+    task_detail_view,
+)
+from releasegate.shared.store.base import Database
+
+SystemStatus = Literal["WAITING_APPROVAL", "RUNNING", "SUCCESSFUL", "FAILED"]
+
+
+class PackageDetails(BaseModel):
+    release_package: PackageView
+    task_details: list[TaskDetailView]
+
+
+class SubtaskView(BaseModel):
+    id: str
+    name: str
+    lastUpdate: int
+    status: SystemStatus
+    taskId: str
+
+
+class SystemTaskView(BaseModel):
+    id: str
+    name: str
+    startTime: int | None
+    endTime: int | None
+    lastUpdate: int
+    status: SystemStatus
+    projectId: str
+    subtasks: list[SubtaskView]
+
+
+async def package_details(
+    db: Database, project_id: str, workspace_id: str, package_id: str
+) -> PackageDetails | None:
+    package = await find_package(db.collection(PACKAGES), project_id, workspace_id, package_id)
+    if package is None:
+        return None
+    items = await package_items(db.collection(PACKAGE_ITEMS), package_id)
+    subtasks = await subtasks_by_item(db.collection(SUBTASKS), package_id)
+    return PackageDetails(
+        release_package=package_view(package),
+        task_details=[
+            task_detail_view(i, package, subtasks.get(i["pending_item_id"])) for i in items
+        ],
+    )
+
+
+def _subtask_status(package: dict[str, Any], sub: dict[str, Any] | None) -> SystemStatus:
+    if sub is not None and sub["deploy_status"] == SUCCESSFUL:
+        return "SUCCESSFUL"
+    if sub is not None and sub["deploy_status"] == FAILED:
+        return "FAILED"
+    if package["deploy_status"] == TO_BE_REVIEWED:
+        return "WAITING_APPROVAL"
+    if package["deploy_status"] == FAILED:
+        return "FAILED"  # stopped by the stuck-release sweep before a worker reported
+    return "RUNNING"
+
+
+def _package_status(package: dict[str, Any]) -> SystemStatus:
+    status = package["deploy_status"]
+    if status == SUCCESSFUL:
+        return "SUCCESSFUL"
+    if status == RELEASING:
+        return "RUNNING"
+    if status == TO_BE_REVIEWED:
+        return "WAITING_APPROVAL"
+    return "FAILED"
+
+
+async def system_task(
+    db: Database, project_id: str, workspace_id: str, asy_task_id: str
+) -> SystemTaskView | None:
+    package = await db.collection(PACKAGES).find_one(
+        {
+            "asy_task_id": asy_task_id,
+            "project_id": project_id,
+            "workspace_id": workspace_id,
+            "state": READY,
+        },
+        projection={"outbox": 0},
+    )
+    if package is None:
+        return None
+    items = await package_items(db.collection(PACKAGE_ITEMS), package["_id"])
+    subtasks = await subtasks_by_item(db.collection(SUBTASKS), package["_id"])
+    base = package.get("last_progress_at") or package["apply_timestamp"]
+    views = []
+    for item in items:
+        sub = subtasks.get(item["pending_item_id"])
+        views.append(
+            SubtaskView(
+                id=f"{asy_task_id}-{item['position'] + 1}",
+                name=item["item_name"],
+                lastUpdate=(sub or {}).get("updated_at", base),
+                status=_subtask_status(package, sub),
+                taskId=item["pending_item_id"],
+            )
+        )
+    last = max([base, *(v.lastUpdate for v in views)])
+    return SystemTaskView(
+        id=asy_task_id,
+        name=f"Release package {package['package_name']}",
+        startTime=package.get("deploy_timestamp"),
+        endTime=package.get("finished_at"),
+        lastUpdate=last,
+        status=_package_status(package),
+        projectId=project_id,
+        subtasks=views,
+    )
+
+
+class AuditEntry(BaseModel):
+    action: str
+    at: int
+    actor_id: str
+    actor_name: str
+    reason: str
+    detail: dict[str, Any]
+
+
+async def audit_trail(
+    db: Database, project_id: str, workspace_id: str, package_id: str
+) -> list[AuditEntry] | None:
+    if await find_package(db.collection(PACKAGES), project_id, workspace_id, package_id) is None:
+        return None
+    docs = await db.collection(AUDIT).find({"package_id": package_id}, sort=[("at", 1), ("_id", 1)])
+    return [
+        AuditEntry(
+            action=d["action"],
+            at=d["at"],
+            actor_id=d["actor_id"],
+            actor_name=d["actor_name"],
+            reason=d["reason"],
+            detail=d["detail"],
+        )
+        for d in docs
+    ]
+
+
+Change = Literal["added", "removed", "changed", "unchanged"]
+
+
+class ItemChange(BaseModel):
+    item_key: str
+    item_name: str
+    task_type: int
+    change: Change
+    base_version: int | None
+    target_version: int | None
+    diff: str
+
+
+class PackageComparison(BaseModel):
+    base_package_id: str
+    target_package_id: str
+    items: list[ItemChange]
+
+
+async def compare_packages(
+    db: Database, project_id: str, workspace_id: str, base_id: str, target_id: str
+) -> PackageComparison | None:
+    """Item by item: what the target package adds, removes or changes against base."""
+    packages = db.collection(PACKAGES)
+    for package_id in (base_id, target_id):
+        if await find_package(packages, project_id, workspace_id, package_id) is None:
+            return None
+    items = db.collection(PACKAGE_ITEMS)
+    base = {i["item_key"]: i for i in await package_items(items, base_id, with_content=True)}
+    target = {i["item_key"]: i for i in await package_items(items, target_id, with_content=True)}
+    return PackageComparison(
+        base_package_id=base_id,
+        target_package_id=target_id,
+        items=[
+            _change(base.get(key), target.get(key), key) for key in sorted(set(base) | set(target))
+        ],
+    )
+
+
+def _change(old: dict[str, Any] | None, new: dict[str, Any] | None, key: str) -> ItemChange:
+    some = new or old
+    assert some is not None
+    name = some["item_name"]
+    old_v = old["pending_version"] if old else None
+    new_v = new["pending_version"] if new else None
+    diff = diffs.unified(
+        old["content"] if old else None,
+        new["content"] if new else None,
+        f"{name} v{old_v}" if old else "/dev/null",
+        f"{name} v{new_v}" if new else "/dev/null",
+    )
+    change: Change
+    if old is None:
+        change = "added"
+    elif new is None:
+        change = "removed"
+    else:
+        change = "changed" if (old_v != new_v or diff) else "unchanged"
+    return ItemChange(
+        item_key=key,
+        item_name=name,
+        task_type=some["task_type"],
+        change=change,
+        base_version=old_v,
+        target_version=new_v,
+        diff=diff,
+    )
