@@ -41,6 +41,6 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         operation = _operation(route.dependant)
         if operation is None:
             continue  # health and metrics: no caller identity
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             out.append(Endpoint(method, route.path, operation, route.summary or ""))
     return sorted(out, key=lambda e: (e.path, e.method))
