@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from releasegate.deployer import bootstrap as deployer
 from releasegate.deployer.settings import DeployerSettings
+from releasegate.deployer.targets.base import Target
 from releasegate.gateway import bootstrap as gateway
 from releasegate.gateway.settings import GatewaySettings
 from releasegate.review import bootstrap as review
@@ -42,6 +43,8 @@ def build_embedded(
     *,
     clock: Clock | None = None,
     retry_delays_ms: list[int] | None = None,
+    target: Target | None = None,
+    deployer_settings: DeployerSettings | None = None,
 ) -> Embedded:
     gw_settings = gateway_settings or GatewaySettings(dev_mode=True)
     clock = clock or SystemClock()
@@ -58,6 +61,8 @@ def build_embedded(
     workers = [
         submission.build(SubmissionSettings(dev_mode=True), bus(), db, clock),
         review.build(ReviewSettings(dev_mode=True), bus(), db, clock),
-        deployer.build(DeployerSettings(dev_mode=True), bus(), db, clock),
+        deployer.build(
+            deployer_settings or DeployerSettings(dev_mode=True), bus(), db, clock, target
+        ),
     ]
     return Embedded(broker, db, workers, gateway.build(gw_settings, bus(), db, clock))

@@ -20,7 +20,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The submitter may revoke their own task; deployers and admins any task.
     "revoke_pending_items": DEVELOPERS | RELEASERS,
     "ingest_event": DEVELOPERS,
-    "create_package": DEVELOPERS,
+    "create_package": DEVELOPERS | RELEASERS,
     "query_packages": EVERYONE,
     "package_details": EVERYONE,
     "package_audit": EVERYONE,

@@ -5,6 +5,7 @@ trail, reviewers and approval policies."""
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from releasegate.review.domain import Policy
@@ -117,6 +118,8 @@ class ReviewStore:
             "workspace_id": package["workspace_id"],
             "action": action,
             "at": at,
+            # Orders entries written in the same millisecond (one writer per package).
+            "seq": time.monotonic_ns(),
             "actor_id": actor_id,
             "actor_name": actor_name,
             "reason": reason,

@@ -148,7 +148,7 @@ async def audit_trail(
 ) -> list[AuditEntry] | None:
     if await find_package(db.collection(PACKAGES), project_id, workspace_id, package_id) is None:
         return None
-    docs = await db.collection(AUDIT).find({"package_id": package_id}, sort=[("at", 1), ("_id", 1)])
+    docs = await db.collection(AUDIT).find({"package_id": package_id}, sort=[("at", 1), ("seq", 1)])
     return [
         AuditEntry(
             action=d["action"],

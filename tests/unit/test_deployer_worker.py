@@ -1,0 +1,237 @@
+"""The deployer's worker logic with fake targets (in memory): retries with backoff,
+failures with reasons, startup, deletes and rollbacks, idempotent redelivery, and the
+review service finishing a stuck release."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from releasegate.cli.demo import seed_demo
+from releasegate.cli.embedded import Embedded, build_embedded
+from releasegate.deployer import domain
+from releasegate.deployer.settings import DeployerSettings
+from releasegate.deployer.targets.base import Applied, TargetError, TransientTargetError
+from releasegate.deployer.targets.catalog import CATALOG, HISTORY
+from releasegate.shared.contracts.deploy import DeployTask
+from tests.flows import Flow
+
+
+class FakeTarget:
+    """Programmable: transient failures before success, refusals, start failures."""
+
+    name = "fake"
+
+    def __init__(
+        self,
+        transient: int = 0,
+        refuse: bool = False,
+        refuse_start: bool = False,
+        start_transient: int = 0,
+    ) -> None:
+        self.transient, self.refuse = transient, refuse
+        self.refuse_start, self.start_transient = refuse_start, start_transient
+        self.deployed: list[str] = []
+        self.started: list[str] = []
+        self.attempts = 0
+
+    async def deploy(self, task: DeployTask, content: Any) -> Applied:
+        self.attempts += 1
+        if self.refuse:
+            raise TargetError("production refused: schema mismatch")
+        if self.transient > 0:
+            self.transient -= 1
+            raise TransientTargetError("503 from production")
+        self.deployed.append(task.idempotency_key)
+        return Applied()
+
+    async def start(self, task: DeployTask) -> None:
+        if self.refuse_start:
+            raise TargetError("scheduler refused to start the job")
+        if self.start_transient > 0:
+            self.start_transient -= 1
+            raise TransientTargetError("scheduler busy")
+        self.started.append(task.idempotency_key)
+
+
+async def _system(
+    target: Any | None = None, attempts: int = 4
+) -> tuple[Embedded, Flow, httpx.AsyncClient]:
+    settings = DeployerSettings(
+        dev_mode=True, target_attempts=attempts, target_backoff_s=0.001, target_backoff_max_s=0.005
+    )
+    system = build_embedded(retry_delays_ms=[10, 20], target=target, deployer_settings=settings)
+    await system.start()
+    creds = await seed_demo(
+        system.gateway.context.identity, system.gateway.context.settings, "http://test"
+    )
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=system.gateway.app), base_url="http://test"
+    )
+    return system, Flow(http, {k: v["token"] for k, v in creds["users"].items()}, "demo"), http
+
+
+@pytest.fixture
+async def make() -> AsyncIterator[Any]:
+    made: list[tuple[Embedded, httpx.AsyncClient]] = []
+
+    async def factory(target: Any | None = None, attempts: int = 4) -> tuple[Embedded, Flow]:
+        system, flow, http = await _system(target, attempts)
+        made.append((system, http))
+        return system, flow
+
+    yield factory
+    for system, http in made:
+        await http.aclose()
+        await system.stop()
+
+
+async def release(flow: Flow, names: list[str], **kw: Any) -> tuple[str, dict[str, Any]]:
+    ids = [(await flow.submit(n, 1))["pending_item_id"] for n in names]
+    package_id = await flow.package(ids)
+    r = await flow.deploy([package_id], **kw)
+    assert r.status_code == 200, r.text
+    return package_id, await flow.until_done(r.json()["deploy_package_details"][0]["asy_task_id"])
+
+
+async def test_transient_errors_are_retried_until_success(make: Any) -> None:
+    target = FakeTarget(transient=2, start_transient=1)
+    _, flow = await make(target)
+    _, task = await release(flow, ["a"])
+    assert task["status"] == "SUCCESSFUL"
+    assert target.attempts == 3 and len(target.deployed) == 1 and len(target.started) == 1
+
+
+async def test_exhausted_retries_fail_the_task_with_the_reason(make: Any) -> None:
+    target = FakeTarget(transient=10)
+    _, flow = await make(target, attempts=3)
+    package_id, task = await release(flow, ["a"])
+    assert task["status"] == "FAILED" and target.attempts == 3
+    details = (await flow.details(package_id)).json()
+    assert details["release_package"]["deploy_status"] == 3
+    assert details["task_details"][0]["deploy_status"] == 3
+    audit = (
+        await flow.http.get(
+            f"/v2/demo/factory/release-packages/{package_id}/audit", headers=flow.headers("dev")
+        )
+    ).json()["entries"]
+    failed = next(e for e in audit if e["action"] == "task_failed")
+    assert "503 from production" in failed["reason"] and "gave up after 3" in failed["reason"]
+    # The failed task is pending again, ready for a new package.
+    assert (await flow.pending())["data"][0]["package_flag"] == 0
+
+
+async def test_a_refusal_fails_at_once(make: Any) -> None:
+    target = FakeTarget(refuse=True)
+    _, flow = await make(target)
+    _, task = await release(flow, ["a", "b"])
+    assert task["status"] == "FAILED" and target.attempts == 2
+    assert [s["status"] for s in task["subtasks"]] == ["FAILED", "FAILED"]
+
+
+async def test_a_failed_start_fails_the_package(make: Any) -> None:
+    target = FakeTarget(refuse_start=True)
+    _, flow = await make(target)
+    package_id, task = await release(flow, ["job"])
+    assert task["status"] == "FAILED"
+    [detail] = (await flow.details(package_id)).json()["task_details"]
+    assert (detail["deploy_status"], detail["start_job_status"]) == (2, 3)
+
+
+async def test_catalog_delete_and_rollback(make: Any) -> None:
+    system, flow = await make()
+    await release(flow, ["item"])
+    ids = [(await flow.submit("item", 2))["pending_item_id"]]
+    v2 = await flow.package(ids)
+    r = await flow.deploy([v2])
+    await flow.until_done(r.json()["deploy_package_details"][0]["asy_task_id"])
+    catalog = system.db.collection(CATALOG)
+    [entry] = await catalog.find({})
+    assert entry["version"] == 2 and not entry["deleted"]
+    # Releasing an older version again is a rollback, kept in the history.
+    from releasegate.shared.bus.topology import DEPLOYER_WORK
+    from releasegate.shared.contracts.deploy import DEPLOY_TASK
+
+    old = DeployTask(
+        package_id="1",
+        asy_task_id="1",
+        pending_item_id="9",
+        item_key=entry["_id"],
+        item_name="item",
+        task_type=1,
+        update_type=2,
+        version=1,
+        startup_mode=0,
+        released_by="u-admin",
+        released_by_name="admin",
+    )
+    await system.gateway.context.bus.send(
+        DEPLOYER_WORK.name, DEPLOY_TASK.envelope(old, project_id="demo", workspace_id="default")
+    )
+    from tests.helpers import eventually
+
+    async def rolled_back() -> bool:
+        doc = await system.db.collection(HISTORY).find_one({"_id": old.idempotency_key})
+        return bool(doc and doc["applied"])
+
+    await eventually(rolled_back, what="the rollback applied")
+    rollback = await system.db.collection(HISTORY).find_one({"_id": old.idempotency_key})
+    assert rollback is not None and rollback["rollback"] is True
+    assert rollback["previous_version"] == 2
+    assert (await catalog.find_one({}))["version"] == 1  # type: ignore[index]
+    # A delete removes the item from production.
+    await flow.submit("item", 3, deleted=True)
+    pending = (await flow.pending())["data"][0]
+    assert pending["update_type"] == 3
+    delete = await flow.package([pending["pending_item_id"]])
+    r = await flow.deploy([delete])
+    await flow.until_done(r.json()["deploy_package_details"][0]["asy_task_id"])
+    assert (await catalog.find_one({}))["deleted"] is True  # type: ignore[index]
+    assert await system.db.collection(HISTORY).count({"item_key": entry["_id"]}) == 4
+
+
+async def test_redelivered_work_is_applied_once(make: Any) -> None:
+    target = FakeTarget()
+    system, flow = await make(target)
+    package_id, _ = await release(flow, ["a"])
+    from releasegate.shared.bus.topology import DEPLOYER_WORK
+    from releasegate.shared.contracts.deploy import DEPLOY_TASK
+
+    item = await system.db.collection("review_package_items").find_one({})
+    assert item is not None
+    again = DeployTask(
+        package_id=package_id,
+        asy_task_id="x",
+        pending_item_id=item["pending_item_id"],
+        item_key=item["item_key"],
+        item_name="a",
+        task_type=1,
+        update_type=1,
+        version=1,
+        startup_mode=1,
+        released_by="u-deployer",
+        released_by_name="deployer",
+    )
+    bus = system.gateway.context.bus
+    for _ in range(3):
+        await bus.send(
+            DEPLOYER_WORK.name,
+            DEPLOY_TASK.envelope(again, project_id="demo", workspace_id="default"),
+        )
+    import asyncio
+
+    await asyncio.sleep(0.2)
+    assert len(target.deployed) == 1 and len(target.started) == 1
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    import random
+
+    rng = random.Random(7)
+    for attempt in range(8):
+        delay = domain.backoff_s(attempt, 0.1, 2.0, rng)
+        assert 0 <= delay <= min(2.0, 0.1 * 2**attempt)
+    assert len({domain.backoff_s(3, 0.1, 2.0, rng) for _ in range(20)}) > 10

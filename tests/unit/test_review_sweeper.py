@@ -1,0 +1,147 @@
+"""What the review service finishes by itself (in memory, with a fake clock)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from releasegate.cli.demo import seed_demo
+from releasegate.cli.embedded import build_embedded
+from releasegate.deployer.targets.base import Applied
+from releasegate.review.repository import DECISIONS
+from releasegate.shared.bus.topology import REVIEW_INBOX
+from releasegate.shared.clock import FakeClock, SystemClock
+from releasegate.shared.contracts.deploy import DeployTask
+from releasegate.shared.contracts.service import SERVICE_TICK, Tick
+from releasegate.shared.readmodels.packages import PACKAGES
+from tests.flows import Flow
+from tests.helpers import eventually
+
+
+class HangingTarget:
+    name = "hanging"
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def deploy(self, task: DeployTask, content: Any) -> Applied:
+        await self.release.wait()
+        return Applied()
+
+    async def start(self, task: DeployTask) -> None:
+        return None
+
+
+async def test_a_release_without_progress_is_finished_as_failed() -> None:
+    clock = FakeClock(SystemClock().now_ms())
+    target = HangingTarget()
+    system = build_embedded(clock=clock, retry_delays_ms=[10], target=target)
+    await system.start()
+    creds = await seed_demo(
+        system.gateway.context.identity, system.gateway.context.settings, "http://test"
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=system.gateway.app), base_url="http://test"
+    ) as http:
+        flow = Flow(http, {k: v["token"] for k, v in creds["users"].items()}, "demo")
+        item = (await flow.submit("slow", 1))["pending_item_id"]
+        package_id = await flow.package([item])
+        r = await flow.deploy([package_id])
+        task_id = r.json()["deploy_package_details"][0]["asy_task_id"]
+        assert (await flow.system_task(task_id)).json()["status"] == "RUNNING"
+        clock.advance(601_000)  # past the default stuck_after_s of 600
+        await system.gateway.context.bus.send(
+            REVIEW_INBOX.name,
+            SERVICE_TICK.envelope(Tick(service="test"), project_id="-", workspace_id="-"),
+        )
+        done = await flow.until_done(task_id)
+        assert done["status"] == "FAILED"
+        audit = (
+            await http.get(
+                f"/v2/demo/factory/release-packages/{package_id}/audit", headers=flow.headers("dev")
+            )
+        ).json()["entries"]
+        assert (
+            "no progress for 600s"
+            in next(e for e in audit if e["action"] == "task_failed")["reason"]
+        )
+        # The task is pending again; the late worker's report changes nothing.
+        target.release.set()
+        await asyncio.sleep(0.1)
+        pkg = await system.db.collection(PACKAGES).find_one({"_id": package_id})
+        assert pkg is not None and pkg["deploy_status"] == 3
+    await system.stop()
+
+
+async def test_unapplied_decisions_and_abandoned_creations_are_finished() -> None:
+    clock = FakeClock(SystemClock().now_ms())
+    system = build_embedded(clock=clock, retry_delays_ms=[10])
+    await system.start()
+    creds = await seed_demo(
+        system.gateway.context.identity, system.gateway.context.settings, "http://test"
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=system.gateway.app), base_url="http://test"
+    ) as http:
+        flow = Flow(http, {k: v["token"] for k, v in creds["users"].items()}, "demo")
+        item = (await flow.submit("x", 1))["pending_item_id"]
+        package_id = await flow.package([item])
+        # A crash right after the decision was inserted: the package never heard of it.
+        await system.db.collection(DECISIONS).insert_one(
+            {
+                "_id": package_id,
+                "decision": "reject",
+                "status": 6,
+                "by": "u-deployer",
+                "by_name": "deployer",
+                "at": clock.now_ms(),
+                "reason": "crash test",
+                "applied": False,
+            }
+        )
+        # And a package creation that died after reserving its tasks.
+        other = (await flow.submit("y", 1))["pending_item_id"]
+        await system.db.collection(PACKAGES).insert_one(
+            {
+                "_id": "77",
+                "project_id": "demo",
+                "workspace_id": "default",
+                "state": "creating",
+                "created_at": clock.now_ms(),
+                "deploy_status": 1,
+                "outbox_n": 0,
+            }
+        )
+        from releasegate.shared.bus.topology import SUBMISSION_INBOX
+        from releasegate.shared.contracts.tasks import RESERVE_TASKS, ReserveTasks
+
+        reply = await system.gateway.context.bus.request(
+            SUBMISSION_INBOX.name,
+            RESERVE_TASKS.envelope(
+                ReserveTasks(package_id="77", pending_item_ids=[other]),
+                project_id="demo",
+                workspace_id="default",
+            ),
+        )
+        assert reply.ok
+        clock.advance(61_000)
+        await system.gateway.context.bus.send(
+            REVIEW_INBOX.name,
+            SERVICE_TICK.envelope(Tick(service="test"), project_id="-", workspace_id="-"),
+        )
+
+        async def settled() -> bool:
+            page = await flow.pending()
+            flags = {d["item_name"]: d["package_flag"] for d in page["data"]}
+            pkg = await system.db.collection(PACKAGES).find_one({"_id": package_id})
+            return (
+                flags == {"x": 0, "y": 0}
+                and pkg is not None
+                and pkg["deploy_status"] == 6
+                and await system.db.collection(PACKAGES).count({"_id": "77"}) == 0
+            )
+
+        await eventually(settled, what="decision applied and abandoned creation undone")
+    await system.stop()
