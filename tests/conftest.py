@@ -32,3 +32,12 @@ def namespace() -> str:
 @pytest.fixture
 def db_name() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by folder, so `-m "not e2e"` and friends select as expected."""
+    for item in items:
+        path = str(item.path)
+        for folder in ("integration", "e2e"):
+            if f"/tests/{folder}/" in path:
+                item.add_marker(getattr(pytest.mark, folder))

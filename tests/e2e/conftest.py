@@ -22,25 +22,39 @@ def stack(servers: Servers, namespace: str, db_name: str) -> Iterator[Stack]:
     s.stop()
 
 
-@pytest.fixture
-async def tokens(stack: Stack) -> AsyncIterator[dict[str, Any]]:
+async def seed_users(stack: Stack) -> dict[str, str]:
     """Users of project ``p1`` (workspace ``ws1``), written where the gateway reads them."""
     db = MongoDatabase(stack.servers.mongodb_url, stack.db_name)
     identity = IdentityStore(db)
-    await identity.put_project(
-        Project(project_id="p1", default_workspace="ws1", workspaces=["ws1"])
-    )
-    out: dict[str, Any] = {}
-    for login, role in (
-        ("dev", Role.DEVELOPER),
-        ("deployer", Role.DEPLOYER),
-        ("admin", Role.ADMIN),
-    ):
-        await identity.put_user(
-            User(user_id=f"u-{login}", name=login, project_id="p1", workspace_roles={"ws1": [role]})
+    try:
+        await identity.put_project(
+            Project(project_id="p1", default_workspace="ws1", workspaces=["ws1"])
         )
-        out[login] = mint_token(
-            f"u-{login}", secret=stack.token_secret, issuer="releasegate", audience="releasegate"
-        )
-    yield out
-    await db.close()
+        out: dict[str, str] = {}
+        for login, role in (
+            ("dev", Role.DEVELOPER),
+            ("deployer", Role.DEPLOYER),
+            ("admin", Role.ADMIN),
+        ):
+            await identity.put_user(
+                User(
+                    user_id=f"u-{login}",
+                    name=login,
+                    project_id="p1",
+                    workspace_roles={"ws1": [role]},
+                )
+            )
+            out[login] = mint_token(
+                f"u-{login}",
+                secret=stack.token_secret,
+                issuer="releasegate",
+                audience="releasegate",
+            )
+        return out
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def tokens(stack: Stack) -> AsyncIterator[dict[str, Any]]:
+    yield await seed_users(stack)
