@@ -38,6 +38,18 @@ INTERNAL = _code("DLF.1007", 500, "Internal error.")
 # Upstream events.
 EVENT_INVALID = _code("DLF.2001", 400, "The upstream event is malformed or of an unknown type.")
 
+# Gateway authentication and idempotency
+SIGNATURE_INVALID = _code("DLF.1010", 401, "The AK/SK request signature is malformed or wrong.")
+SIGNATURE_EXPIRED = _code("DLF.1011", 401, "X-Sdk-Date is missing or outside the accepted window.")
+SIGNATURE_REPLAYED = _code("DLF.1012", 401, "This request signature was already used.")
+IDEMPOTENCY_MISMATCH = _code(
+    "DLF.1020", 409, "The Idempotency-Key was used before with a different request."
+)
+IDEMPOTENCY_IN_PROGRESS = _code(
+    "DLF.1021", 409, "A request with this Idempotency-Key is still being processed; retry."
+)
+USER_ID_TAKEN = _code("DLF.1030", 409, "The user id belongs to another project.")
+
 
 def error_table() -> list[ErrorCode]:
     return sorted(_TABLE.values(), key=lambda e: e.code)

@@ -6,18 +6,28 @@ from fastapi import FastAPI
 
 from releasegate.gateway.context import GatewayContext
 from releasegate.gateway.errors import install_error_handlers
+from releasegate.gateway.idempotency import install_idempotency
 from releasegate.gateway.limits import BodyLimit
-from releasegate.gateway.routes import events, health, pending_items
+from releasegate.gateway.routes import events, health, identity, pending_items
 
 DESCRIPTION = """DataArts-compatible task-release API (v2 factory) served by releasegate.
-Errors are always `{"error_code": "DLF.xxxx", "error_msg": "..."}`."""
+Errors are always `{"error_code": "DLF.xxxx", "error_msg": "..."}`.
+
+Authenticate with `X-Auth-Token` (a signed JWT) or the official SDKs' AK/SK signature
+(`Authorization: SDK-HMAC-SHA256 ...` with `X-Sdk-Date`). The `workspace` header picks
+the workspace (default: the project's default workspace). POST endpoints that take an
+`Idempotency-Key` header answer a retry with the first response.
+
+Paths under `/v2/{project_id}/releasegate/` are releasegate extensions (identity
+administration), not part of the vendor's API."""
 
 
 def create_app(context: GatewayContext) -> FastAPI:
     app = FastAPI(title="releasegate", version="0.1.0", description=DESCRIPTION)
     app.state.context = context
     install_error_handlers(app)
-    for module in (health, pending_items, events):
+    for module in (health, pending_items, events, identity):
         app.include_router(module.router)
+    install_idempotency(app)
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
     return app
