@@ -154,4 +154,12 @@ def allowed(operation: str) -> Callable[..., Awaitable[Caller]]:
             FORBIDDEN, f"The caller's roles in workspace {caller.workspace_id} do not allow this."
         )
 
+    # Lets tests (and docs) find each route's operation in the permission table.
+    check.operation = operation  # type: ignore[attr-defined]
     return check
+
+
+def operation_of(dependency: object) -> str | None:
+    """The PERMISSIONS operation an ``allowed(...)`` dependency enforces, else None."""
+    operation = getattr(dependency, "operation", None)
+    return operation if isinstance(operation, str) else None
