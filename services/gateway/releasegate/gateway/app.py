@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from releasegate.gateway.context import GatewayContext
-from releasegate.gateway.errors import install_error_handlers
+from releasegate.gateway.errors import install_error_handlers, without_validation_422
 from releasegate.gateway.idempotency import install_idempotency
 from releasegate.gateway.limits import BodyLimit
 from releasegate.gateway.routes import events, health, identity, pending_items
@@ -30,4 +32,16 @@ def create_app(context: GatewayContext) -> FastAPI:
         app.include_router(module.router)
     install_idempotency(app)
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
+    _document_errors_only_as_dlf(app)
     return app
+
+
+def _document_errors_only_as_dlf(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = without_validation_422(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

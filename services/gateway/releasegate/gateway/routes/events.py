@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.gateway.auth import Caller, allowed
 from releasegate.gateway.context import Context
-from releasegate.gateway.errors import ERROR_RESPONSES
+from releasegate.gateway.errors import CONFLICT_RESPONSES
 from releasegate.gateway.idempotency import Idempotent
 from releasegate.shared.bus.base import decode
 from releasegate.shared.contracts import lookup
@@ -58,7 +58,7 @@ class EventAccepted(BaseModel):
     "/v2/{project_id}/factory/events",
     status_code=202,
     response_model=EventAccepted,
-    responses={**ERROR_RESPONSES, 409: ERROR_RESPONSES[400]},
+    responses=CONFLICT_RESPONSES,
     summary="Publish an upstream event (version submitted, jobs imported, job created)",
 )
 async def ingest_event(

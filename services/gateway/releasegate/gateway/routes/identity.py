@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.gateway.auth import Caller, allowed
 from releasegate.gateway.context import Context
-from releasegate.gateway.errors import ERROR_RESPONSES
+from releasegate.gateway.errors import CONFLICT_RESPONSES
 from releasegate.shared.errors import PARAMETER_INVALID, USER_ID_TAKEN, ReleasegateError
 from releasegate.shared.identity import Role, TenantRole, User
 
@@ -24,7 +24,7 @@ router = APIRouter(tags=["identity administration (extension)"])
 
 BASE = "/v2/{project_id}/releasegate/users"
 UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
-RESPONSES = {**ERROR_RESPONSES, 409: ERROR_RESPONSES[400]}
+RESPONSES = CONFLICT_RESPONSES
 
 
 class UserView(BaseModel):
