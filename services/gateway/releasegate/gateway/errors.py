@@ -88,6 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(ROUTE_NOT_FOUND)
         if exc.status_code == 405:
             return error_response(METHOD_NOT_ALLOWED)
+        if exc.status_code == 400:  # e.g. a body FastAPI could not parse
+            return error_response(PARAMETER_INVALID, str(exc.detail))
         return JSONResponse(
             status_code=exc.status_code,
             content={"error_code": INTERNAL.code, "error_msg": str(exc.detail)},
