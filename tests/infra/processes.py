@@ -97,6 +97,7 @@ class Stack:
     deployers: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
     token_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    credentials_key: str = field(default_factory=lambda: secrets.token_hex(32))
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rg-stack-")))
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -111,6 +112,7 @@ class Stack:
                 "RELEASEGATE_HTTP_HOST": "127.0.0.1",
                 "RELEASEGATE_HTTP_PORT": str(port),
                 "RELEASEGATE_TOKEN_SECRET": self.token_secret,
+                "RELEASEGATE_CREDENTIALS_KEY": self.credentials_key,
                 "RELEASEGATE_OUTBOX_SWEEP_INTERVAL_S": "1",
                 "RELEASEGATE_LOG_LEVEL": "INFO",
                 **self.extra_env,

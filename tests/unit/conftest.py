@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -19,18 +21,33 @@ class Api:
     http: httpx.AsyncClient
     tokens: dict[str, str]
     project: str = "demo"
+    # The demo users' credentials: user_id, token, ak, sk.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def headers(self, user: str = "dev", **extra: str) -> dict[str, str]:
         return {"X-Auth-Token": self.tokens[user], **extra}
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    settings = GatewaySettings(dev_mode=True, max_body_bytes=64 * 1024)
+def unit_settings(**overrides: Any) -> GatewaySettings:
+    return GatewaySettings(**{"dev_mode": True, "max_body_bytes": 64 * 1024, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def open_api(settings: GatewaySettings) -> AsyncIterator[Api]:
     system = build_embedded(settings, retry_delays_ms=[10, 20])
     await system.start()
-    creds = await seed_demo(system.gateway.context.identity, settings, "http://test")
+    ctx = system.gateway.context
+    creds = await seed_demo(ctx.identity, settings, "http://test", credentials=ctx.credentials)
     transport = httpx.ASGITransport(app=system.gateway.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Api(system, http, {k: v["token"] for k, v in creds["users"].items()})
-    await system.stop()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            tokens = {k: v["token"] for k, v in creds["users"].items()}
+            yield Api(system, http, tokens, users=creds["users"])
+    finally:
+        await system.stop()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[Api]:
+    async with open_api(unit_settings()) as opened:
+        yield opened

@@ -54,6 +54,18 @@ PACKAGE_RELEASING = _code("DLF.3012", 400, "The package is being released; it ca
 ALREADY_DECIDED = _code("DLF.3013", 409, "Another decision on the package won the race.")
 NOT_AN_APPROVER = _code("DLF.3014", 400, "The caller is not an approver of the package.")
 
+# Gateway authentication and idempotency
+SIGNATURE_INVALID = _code("DLF.1010", 401, "The AK/SK request signature is malformed or wrong.")
+SIGNATURE_EXPIRED = _code("DLF.1011", 401, "X-Sdk-Date is missing or outside the accepted window.")
+SIGNATURE_REPLAYED = _code("DLF.1012", 401, "This request signature was already used.")
+IDEMPOTENCY_MISMATCH = _code(
+    "DLF.1020", 409, "The Idempotency-Key was used before with a different request."
+)
+IDEMPOTENCY_IN_PROGRESS = _code(
+    "DLF.1021", 409, "A request with this Idempotency-Key is still being processed; retry."
+)
+USER_ID_TAKEN = _code("DLF.1030", 409, "The user id belongs to another project.")
+
 
 def error_table() -> list[ErrorCode]:
     return sorted(_TABLE.values(), key=lambda e: e.code)

@@ -4,10 +4,11 @@ gateway, read by the review service to check approvers."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.shared.store.base import Database, IndexSpec
+from releasegate.shared.store.base import Database, Doc, DuplicateKey, IndexSpec
 
 USERS = "identity_users"
 PROJECTS = "identity_projects"
@@ -49,12 +50,20 @@ class User(BaseModel):
         )
 
 
+# Workspace ids are keys of ``User.workspace_roles`` and appear in dotted update
+# paths, so they never contain dots or '$'.
+WorkspaceId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class Project(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    project_id: str = Field(min_length=1, max_length=64)
-    default_workspace: str = Field(min_length=1, max_length=64)
-    workspaces: list[str] = Field(default_factory=list)
+    project_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    default_workspace: WorkspaceId
+    workspaces: list[WorkspaceId] = Field(default_factory=list)
+
+    def all_workspaces(self) -> set[str]:
+        return {self.default_workspace, *self.workspaces}
 
 
 USER_INDEXES = [IndexSpec((("project_id", 1), ("name", 1)), name="project_name")]
@@ -74,19 +83,57 @@ class IdentityStore:
 
     async def get_user(self, user_id: str) -> User | None:
         doc = await self._users.find_one({"_id": user_id})
-        if doc is None:
-            return None
-        doc.pop("_id", None)
-        return User.model_validate(doc)
+        return None if doc is None else _user(doc)
+
+    async def list_users(self, project_id: str, *, skip: int = 0, limit: int = 0) -> list[User]:
+        docs = await self._users.find(
+            {"project_id": project_id}, sort=[("name", 1), ("_id", 1)], skip=skip, limit=limit
+        )
+        return [_user(doc) for doc in docs]
+
+    async def count_users(self, project_id: str) -> int:
+        return await self._users.count({"project_id": project_id})
+
+    async def add_user(self, user: User) -> bool:
+        """Insert a new user; False if the id exists (in any project)."""
+        doc = {"_id": user.user_id, **user.model_dump(mode="json")}
+        try:
+            await self._users.insert_one(doc)
+        except DuplicateKey:
+            return False
+        return True
+
+    async def update_profile(self, user_id: str, *, name: str, disabled: bool) -> None:
+        await self._users.update_one(
+            {"_id": user_id}, {"$set": {"name": name, "disabled": disabled}}
+        )
+
+    async def set_workspace_roles(self, user_id: str, workspace_id: str, roles: list[Role]) -> None:
+        """Replace the user's roles in one workspace (single-field update: concurrent
+        changes to other workspaces are not lost)."""
+        field = f"workspace_roles.{workspace_id}"
+        if roles:
+            update: dict[str, Any] = {"$set": {field: sorted({r.value for r in roles})}}
+        else:
+            update = {"$unset": {field: ""}}
+        await self._users.update_one({"_id": user_id}, update)
+
+    async def set_tenant_roles(self, user_id: str, roles: list[TenantRole]) -> None:
+        await self._users.update_one(
+            {"_id": user_id}, {"$set": {"tenant_roles": sorted({r.value for r in roles})}}
+        )
+
+    async def list_projects(self) -> list[Project]:
+        docs = await self._projects.find({}, sort=[("_id", 1)])
+        out = []
+        for doc in docs:
+            doc.pop("_id", None)
+            out.append(Project.model_validate(doc))
+        return out
 
     async def get_users(self, user_ids: list[str]) -> dict[str, User]:
         docs = await self._users.find({"_id": {"$in": list(user_ids)}})
-        out = {}
-        for doc in docs:
-            doc.pop("_id", None)
-            user = User.model_validate(doc)
-            out[user.user_id] = user
-        return out
+        return {user.user_id: user for user in map(_user, docs)}
 
     async def put_project(self, project: Project) -> None:
         doc = project.model_dump(mode="json")
@@ -98,3 +145,8 @@ class IdentityStore:
             return None
         doc.pop("_id", None)
         return Project.model_validate(doc)
+
+
+def _user(doc: Doc) -> User:
+    doc.pop("_id", None)
+    return User.model_validate(doc)

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from releasegate.shared.clock import SystemClock
 from releasegate.shared.config import CommonSettings
+from releasegate.shared.credentials import CredentialStore
 from releasegate.shared.identity import IdentityStore, Project, Role, User
 from releasegate.shared.tokens import mint_token
 
@@ -22,8 +24,14 @@ DEMO_USERS = {
 
 
 async def seed_demo(
-    identity: IdentityStore, settings: CommonSettings, base_url: str, ttl_s: int = 7 * 24 * 3600
+    identity: IdentityStore,
+    settings: CommonSettings,
+    base_url: str,
+    ttl_s: int = 7 * 24 * 3600,
+    credentials: CredentialStore | None = None,
 ) -> dict[str, Any]:
+    """The demo tenant; each user gets a token and, given a credential store, an AK/SK
+    pair (for the official SDK)."""
     await identity.put_project(
         Project(project_id=PROJECT, default_workspace=WORKSPACE, workspaces=[WORKSPACE])
     )
@@ -42,6 +50,9 @@ async def seed_demo(
             ttl_s=ttl_s,
         )
         users[login] = {"user_id": user_id, "token": token}
+        if credentials is not None:
+            pair = await credentials.issue(user_id, SystemClock().now_ms())
+            users[login].update(ak=pair.access_key, sk=pair.secret_key)
     return {"users": users, "project_id": PROJECT, "workspace": WORKSPACE, "base_url": base_url}
 
 
@@ -57,7 +68,7 @@ def usage_text(credentials: dict[str, Any], path: Path) -> str:
     return f"""
 releasegate is running in embedded mode (all services in one process, in memory).
   OpenAPI:      {base}/docs
-  Credentials:  {path}   (tokens for dev, deployer, admin)
+  Credentials:  {path}   (tokens and AK/SK pairs for dev, deployer, admin)
 
 Try it:
   TOKEN=$(python3 -c "import json;print(json.load(open('{path}'))['users']['dev']['token'])")

@@ -17,7 +17,8 @@ async def run_dev(host: str, port: int, credentials_path: Path) -> None:
     system = build_embedded(settings)
     await system.start()
     base_url = f"http://{host}:{port}"
-    credentials = await seed_demo(system.gateway.context.identity, settings, base_url)
+    ctx = system.gateway.context
+    credentials = await seed_demo(ctx.identity, settings, base_url, credentials=ctx.credentials)
     write_credentials(credentials_path, credentials)
     print(usage_text(credentials, credentials_path), flush=True)
     try:

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from releasegate.cli import credentials, identity, tokens
 from releasegate.cli.serve import SERVICES
 
 
@@ -59,11 +60,15 @@ def _parser() -> argparse.ArgumentParser:
         description="The versioned message contracts, generated from the models.",
     )
     contracts.add_argument("--out", type=Path, help="write one JSON Schema file per contract")
+    for module in (identity, tokens, credentials):
+        module.add_parsers(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "handler"):
+        return int(args.handler(args))
     if args.command == "dev":
         from releasegate.cli.dev import run_dev
 

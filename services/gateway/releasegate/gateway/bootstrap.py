@@ -8,11 +8,15 @@ from fastapi import FastAPI
 
 from releasegate.gateway.app import create_app
 from releasegate.gateway.context import GatewayContext
+from releasegate.gateway.idempotency import IdempotencyStore
+from releasegate.gateway.replay import SeenSignatures
 from releasegate.gateway.settings import GatewaySettings
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock, SystemClock
+from releasegate.shared.credentials import CredentialStore, SecretBox
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
+from releasegate.shared.tokens import TokenKeys
 
 
 @dataclass
@@ -21,15 +25,34 @@ class Gateway:
     context: GatewayContext
 
     async def start(self) -> None:
-        await self.context.identity.ensure_indexes()
-        await self.context.bus.start()
+        ctx = self.context
+        await ctx.identity.ensure_indexes()
+        await ctx.credentials.ensure_indexes()
+        await ctx.seen_signatures.ensure_indexes()
+        await ctx.idempotency.ensure_indexes()
+        await ctx.bus.start()
 
     async def stop(self) -> None:
         await self.context.bus.close()
 
 
+def credential_store(settings: GatewaySettings, db: Database) -> CredentialStore:
+    return CredentialStore(db, SecretBox(settings.credentials_key, settings.credentials_old_keys))
+
+
 def build(settings: GatewaySettings, bus: Bus, db: Database, clock: Clock | None = None) -> Gateway:
+    clock = clock or SystemClock()
+    # A pending idempotency claim outlives the slowest request before it is taken over.
+    lease_ms = int((2 * settings.rpc_timeout_s + 30) * 1000)
     context = GatewayContext(
-        settings=settings, bus=bus, db=db, identity=IdentityStore(db), clock=clock or SystemClock()
+        settings=settings,
+        bus=bus,
+        db=db,
+        identity=IdentityStore(db),
+        clock=clock,
+        token_keys=TokenKeys.load(settings.token_secret, settings.token_jwks_file),
+        credentials=credential_store(settings, db),
+        seen_signatures=SeenSignatures(db, clock),
+        idempotency=IdempotencyStore(db, clock, settings.idempotency_ttl_s * 1000, lease_ms),
     )
     return Gateway(app=create_app(context), context=context)

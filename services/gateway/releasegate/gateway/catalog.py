@@ -46,24 +46,7 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
     return sorted(out, key=lambda e: (e.path, e.method))
 
 
-ROLE_COLUMNS = ("developer", "deployer", "operator", "viewer", "admin")
-
-
-def _short(path: str) -> str:
-    return path.replace("/v2/{project_id}/factory", "").replace("/v1/{project_id}", "/v1")
-
-
 def endpoint_table(app: FastAPI) -> str:
     rows = ["| operation | method + path |", "|---|---|"]
     rows += [f"| {e.summary} | `{e.method} {e.path}` |" for e in endpoints(app)]
-    return "\n".join(rows) + "\n"
-
-
-def role_table(app: FastAPI, permissions: dict[str, Any]) -> str:
-    """The README's who-may-call-what table, from the one permission table."""
-    rows = ["| endpoint | " + " | ".join(ROLE_COLUMNS) + " |", "|---|" + "---|" * len(ROLE_COLUMNS)]
-    for e in endpoints(app):
-        allowed = {str(r) for r in permissions[e.operation]}
-        cells = ["✓" if role in allowed else "" for role in ROLE_COLUMNS]
-        rows.append(f"| `{e.method} {_short(e.path)}` | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"

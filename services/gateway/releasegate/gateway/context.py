@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
 from releasegate.gateway.settings import GatewaySettings
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock
+from releasegate.shared.credentials import CredentialStore
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
+from releasegate.shared.tokens import TokenKeys
+
+if TYPE_CHECKING:
+    from releasegate.gateway.idempotency import IdempotencyStore
+    from releasegate.gateway.replay import SeenSignatures
 
 
 @dataclass
@@ -21,6 +27,10 @@ class GatewayContext:
     db: Database
     identity: IdentityStore
     clock: Clock
+    token_keys: TokenKeys
+    credentials: CredentialStore
+    seen_signatures: SeenSignatures
+    idempotency: IdempotencyStore
 
 
 def _context(request: Request) -> GatewayContext:

@@ -4,6 +4,7 @@ including FastAPI's validation errors and unknown routes."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,11 +32,30 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody, "description": "Invalid request"},
+    400: {"model": ErrorBody, "description": "Invalid request (DLF.0802 for validation errors)"},
     401: {"model": ErrorBody, "description": "Not authenticated"},
     403: {"model": ErrorBody, "description": "Not allowed"},
+    413: {"model": ErrorBody, "description": "Request body too large"},
     503: {"model": ErrorBody, "description": "Temporarily unavailable"},
 }
+# For POSTs taking an Idempotency-Key (and other conflicts).
+CONFLICT_RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERROR_RESPONSES,
+    409: {"model": ErrorBody, "description": "Conflict (e.g. Idempotency-Key reused)"},
+}
+
+
+def without_validation_422(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a 422 with its own body on every route; we never send it
+    (validation errors are 400 DLF.0802), so the OpenAPI must not promise it."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop("422", None)
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return schema
 
 
 def error_response(error: ErrorCode, message: str | None = None) -> JSONResponse:
@@ -68,6 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(ROUTE_NOT_FOUND)
         if exc.status_code == 405:
             return error_response(METHOD_NOT_ALLOWED)
+        if exc.status_code == 400:  # e.g. a body FastAPI could not parse
+            return error_response(PARAMETER_INVALID, str(exc.detail))
         return JSONResponse(
             status_code=exc.status_code,
             content={"error_code": INTERNAL.code, "error_msg": str(exc.detail)},

@@ -2,7 +2,7 @@
 
 Workspace roles are checked in the request's workspace; holders of a tenant-wide
 role (DARTS Administrator, Tenant Administrator) may call everything in their
-project.
+project. An empty set means: tenant-wide roles only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ EVERYONE = frozenset(Role)
 DEVELOPERS = frozenset({Role.DEVELOPER, Role.ADMIN})
 RELEASERS = frozenset({Role.DEPLOYER, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
+TENANT_ADMINS_ONLY: frozenset[Role] = frozenset()
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "list_pending_items": EVERYONE,
@@ -30,7 +31,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "unpack_packages": DEVELOPERS | RELEASERS,
     "system_task": EVERYONE,
     "list_reviewers": EVERYONE,
-    "manage_reviewers": ADMINS,
+    "add_reviewer": ADMINS,
+    "remove_reviewer": ADMINS,
     "get_approval_policy": EVERYONE,
     "set_approval_policy": ADMINS,
+    # Identity administration (extension); tenant administrators may call everything.
+    "list_users": ADMINS,
+    "set_workspace_roles": ADMINS,
+    "put_user": TENANT_ADMINS_ONLY,
+    "set_tenant_roles": TENANT_ADMINS_ONLY,
 }

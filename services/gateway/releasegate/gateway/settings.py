@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
 from releasegate.shared.config import CommonSettings
+
+DEV_CREDENTIALS_KEY = "dev-only-insecure-credentials-key-change-me"
 
 
 class GatewaySettings(CommonSettings):
@@ -10,3 +16,23 @@ class GatewaySettings(CommonSettings):
     max_body_bytes: int = 1_048_576
     # How long an API call waits for the owning service's answer before a 503.
     rpc_timeout_s: float = 15.0
+    # RS256/ES256 X-Auth-Tokens are verified with the public keys of this JWKS file
+    # (by the token's ``kid``); HS256 tokens with RELEASEGATE_TOKEN_SECRET.
+    token_jwks_file: Path | None = None
+    # Encrypts the AK/SK secret keys at rest (AES-256-GCM): a database dump alone does
+    # not reveal them. Old keys still decrypt, so keys can be rotated.
+    credentials_key: str = Field(DEV_CREDENTIALS_KEY, min_length=32)
+    credentials_old_keys: list[str] = Field(default_factory=list)
+    # AK/SK requests whose X-Sdk-Date is further than this from our clock are refused.
+    signature_window_s: int = Field(900, ge=1, le=3600)
+    # How long an Idempotency-Key is remembered (a retry after that runs again).
+    idempotency_ttl_s: int = Field(24 * 3600, ge=60)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_credentials_key(self) -> GatewaySettings:
+        if not self.dev_mode and self.credentials_key == DEV_CREDENTIALS_KEY:
+            raise ValueError(
+                "RELEASEGATE_CREDENTIALS_KEY is the dev placeholder; set a real key of 32+ "
+                "random characters (or RELEASEGATE_DEV_MODE=true for local development)"
+            )
+        return self

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.gateway.auth import Caller, allowed
 from releasegate.gateway.context import Context
-from releasegate.gateway.errors import ERROR_RESPONSES
+from releasegate.gateway.errors import CONFLICT_RESPONSES
+from releasegate.gateway.idempotency import Idempotent
 from releasegate.shared.bus.base import decode
 from releasegate.shared.contracts import lookup
 from releasegate.shared.contracts.envelope import ROUTING_KEY_PATTERN
@@ -57,13 +58,14 @@ class EventAccepted(BaseModel):
     "/v2/{project_id}/factory/events",
     status_code=202,
     response_model=EventAccepted,
-    responses=ERROR_RESPONSES,
+    responses=CONFLICT_RESPONSES,
     summary="Publish an upstream event (version submitted, jobs imported, job created)",
 )
 async def ingest_event(
     ctx: Context,
     event: UpstreamEvent,
     caller: Annotated[Caller, Depends(allowed("ingest_event"))],
+    idempotency_id: Idempotent,
 ) -> EventAccepted:
     for field, expected in (
         ("project_id", caller.project_id),
@@ -76,6 +78,10 @@ async def ingest_event(
             )
     body = event.model_dump(mode="json", exclude_none=True)
     body.update(project_id=caller.project_id, workspace_id=caller.workspace_id)
+    if idempotency_id is not None and event.message_id is None:
+        # A retry after an unknown outcome (timeout) republishes the same message id,
+        # which the consumers deduplicate.
+        body["message_id"] = idempotency_id
     contract = lookup(event.type, event.schema_version)
     if contract is None or contract.kind != "upstream":
         raise ReleasegateError(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from releasegate.gateway.auth import Caller, allowed
 from releasegate.gateway.context import Context
 from releasegate.gateway.errors import ERROR_RESPONSES
+from releasegate.gateway.idempotency import Idempotent
 from releasegate.gateway.rpc import actor, ask
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.contracts.packages import CREATE_PACKAGE, CreatePackage
@@ -62,6 +63,7 @@ async def create_package(
     ctx: Context,
     body: CreatePackageBody,
     caller: Annotated[Caller, Depends(allowed("create_package"))],
+    idempotency_id: Idempotent,  # a retry with the same key gets the first answer
 ) -> CreatedPackage:
     if (
         body.apply_user_id not in (None, caller.user.user_id)

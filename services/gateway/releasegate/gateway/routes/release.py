@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from releasegate.gateway.auth import Caller, allowed
 from releasegate.gateway.context import Context
 from releasegate.gateway.errors import ERROR_RESPONSES
+from releasegate.gateway.idempotency import Idempotent
 from releasegate.gateway.rpc import actor, ask
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.contracts.packages import (
@@ -66,6 +67,7 @@ async def deploy(
     ctx: Context,
     body: DeployBody,
     caller: Annotated[Caller, Depends(allowed("deploy_packages"))],
+    idempotency_id: Idempotent,  # a retry with the same key gets the first answer
 ) -> DeployResult:
     result = await ask(
         ctx,
@@ -99,6 +101,7 @@ async def unpack(
     ctx: Context,
     body: UnpackBody,
     caller: Annotated[Caller, Depends(allowed("unpack_packages"))],
+    idempotency_id: Idempotent,  # a retry with the same key gets the first answer
 ) -> Response:
     await ask(
         ctx,

@@ -63,7 +63,7 @@ async def list_reviewers(
 async def add_reviewer(
     ctx: Context,
     user_id: UserId,
-    caller: Annotated[Caller, Depends(allowed("manage_reviewers"))],
+    caller: Annotated[Caller, Depends(allowed("add_reviewer"))],
 ) -> dict[str, Any]:
     return await ask(
         ctx,
@@ -82,7 +82,7 @@ async def add_reviewer(
 async def remove_reviewer(
     ctx: Context,
     user_id: UserId,
-    caller: Annotated[Caller, Depends(allowed("manage_reviewers"))],
+    caller: Annotated[Caller, Depends(allowed("remove_reviewer"))],
 ) -> dict[str, Any]:
     return await ask(
         ctx,

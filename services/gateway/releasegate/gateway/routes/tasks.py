@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from releasegate.gateway.auth import Caller, allowed
 from releasegate.gateway.context import Context
 from releasegate.gateway.errors import ERROR_RESPONSES
+from releasegate.gateway.idempotency import Idempotent
 from releasegate.gateway.rpc import actor, ask
 from releasegate.shared.bus.topology import SUBMISSION_INBOX
 from releasegate.shared.contracts.tasks import DIFF_TASK, REVOKE_TASKS, DiffTask, RevokeTasks
@@ -79,6 +80,7 @@ async def revoke(
     ctx: Context,
     body: RevokeBody,
     caller: Annotated[Caller, Depends(allowed("revoke_pending_items"))],
+    idempotency_id: Idempotent,  # a retry with the same key gets the first answer
 ) -> dict[str, Any]:
     return await ask(
         ctx,
