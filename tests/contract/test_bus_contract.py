@@ -296,3 +296,22 @@ async def test_send_delivers_to_the_named_queue(make_bus: BusFactory) -> None:
     await consumer.start()
     await eventually(lambda: _at_least(rec, 1), what="the command")
     assert rec.seen[0].payload.version == 5
+
+
+async def test_an_outage_is_retried_beyond_the_retry_budget(make_bus: BusFactory) -> None:
+    from releasegate.shared.store.base import StoreUnavailable
+
+    bus = make_bus(retry_delays_ms=[10, 20])
+    attempts: list[int] = []
+
+    async def database_down_for_a_while(msg: Message[Any]) -> None:
+        attempts.append(msg.attempt)
+        if len(attempts) < 6:
+            raise StoreUnavailable("no primary")
+
+    bus.subscribe(Subscription("t.all", routes(database_down_for_a_while)))
+    await bus.start()
+    await bus.publish(version_event())
+    await eventually(lambda: _done(attempts, 6), what="six attempts")
+    assert attempts == [0, 1, 2, 2, 2, 2]  # stays on the longest delay tier
+    assert await bus.take_dead_letters("t.all") == []

@@ -309,8 +309,9 @@ class AmqpBus:
         )
         try:
             if outcome.action == "retry":
-                if attempt < len(self._delays):
-                    await self._publish_retry(sub.queue, message, attempt + 1)
+                retry = outcome.next_attempt(attempt, len(self._delays))
+                if retry is not None:
+                    await self._publish_retry(sub.queue, message, retry)
                     await message.ack()
                     return
                 outcome = exhausted(sub, outcome, is_request, self.metrics)

@@ -22,6 +22,7 @@ from releasegate.shared.contracts import Envelope, lookup
 from releasegate.shared.contracts.rpc import RPC_REPLY, Reply
 from releasegate.shared.errors import INTERNAL, UNAVAILABLE, ReleasegateError
 from releasegate.shared.metrics import Metrics
+from releasegate.shared.store.base import StoreUnavailable
 
 log = logging.getLogger("releasegate.bus")
 
@@ -58,6 +59,10 @@ def bind(routes: Mapping[str, Route[D]], deps: D) -> dict[str, Handler]:
     return {key: bound(route) for key, route in routes.items()}
 
 
+# Failures of a dependency rather than of the message.
+OUTAGES = (StoreUnavailable, ConnectionError, TimeoutError)
+
+
 class PermanentFailure(Exception):
     """Raised by a handler: retrying cannot help, dead-letter with this reason."""
 
@@ -85,6 +90,13 @@ class Outcome:
     reason: str = ""
     reply: Reply | None = None
     envelope: Envelope | None = None
+    outage: bool = False  # retried without limit (see dispatch)
+
+    def next_attempt(self, attempt: int, tiers: int) -> int | None:
+        """The attempt number of the retry, or None when retries are exhausted."""
+        if self.outage:
+            return min(attempt + 1, tiers)
+        return attempt + 1 if attempt < tiers else None
 
 
 class Bus(Protocol):
@@ -171,6 +183,15 @@ async def dispatch(
             return _dead(sub, f"rejected: {exc.code} {exc.message}", envelope, is_request, metrics)
         except (PermanentFailure, ValidationError) as exc:
             return _dead(sub, f"permanent failure: {exc}", envelope, is_request, metrics)
+        except OUTAGES as exc:
+            # The database or broker is away: not the message's fault. Retry at the
+            # longest delay for as long as the outage lasts; never dead-letter for it.
+            log.warning(
+                "dependency unavailable, will retry",
+                extra={"queue": sub.queue, "attempt": attempt, "error": repr(exc)},
+            )
+            metrics.inc("handled_total", queue=sub.queue, outcome="outage")
+            return Outcome("retry", f"{type(exc).__name__}: {exc}", None, envelope, outage=True)
         except Exception as exc:
             log.warning(
                 "handler failed, will retry",

@@ -163,8 +163,9 @@ class InMemoryBus:
             metrics=self.metrics,
         )
         if outcome.action == "retry":
-            if delivery.attempt < len(self._retry_delays):
-                self._schedule_retry(sub.queue, delivery)
+            retry = outcome.next_attempt(delivery.attempt, len(self._retry_delays))
+            if retry is not None:
+                self._schedule_retry(sub.queue, delivery, retry)
                 return
             outcome = exhausted(sub, outcome, is_request, self.metrics)
         if outcome.action == "dead":
@@ -178,9 +179,9 @@ class InMemoryBus:
             )
         self._answer(delivery, outcome)
 
-    def _schedule_retry(self, queue: str, delivery: _Delivery) -> None:
-        delay = self._retry_delays[delivery.attempt]
-        again = _Delivery(delivery.body, delivery.attempt + 1, delivery.reply_to)
+    def _schedule_retry(self, queue: str, delivery: _Delivery, attempt: int) -> None:
+        delay = self._retry_delays[attempt - 1]
+        again = _Delivery(delivery.body, attempt, delivery.reply_to)
 
         def requeue() -> None:
             self._timers.discard(timer)
