@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from releasegate.deployer.targets.catalog import CATALOG, HISTORY
+from releasegate.shared.readmodels.production import CATALOG, HISTORY
 from releasegate.shared.store.mongo import MongoDatabase
 from tests.e2e.conftest import seed_users
 from tests.flows import Flow

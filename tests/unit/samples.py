@@ -55,6 +55,10 @@ SAMPLES: dict[str, Sample] = {
     "set_approval_policy": Sample(
         "PUT", f"{P}/factory/approval-policy", json={"required_approvals": 1}
     ),
+    "production_items": Sample("GET", f"{P}/factory/production/items"),
+    "production_history": Sample(
+        "GET", f"{P}/factory/production/history", params={"item_name": "x"}
+    ),
     "list_users": Sample("GET", f"{P}/releasegate/users"),
     "put_user": Sample("PUT", f"{P}/releasegate/users/u-new", json={"name": "new"}),
     "set_workspace_roles": Sample(

@@ -15,8 +15,8 @@ from releasegate.cli.embedded import Embedded, build_embedded
 from releasegate.deployer import domain
 from releasegate.deployer.settings import DeployerSettings
 from releasegate.deployer.targets.base import Applied, TargetError, TransientTargetError
-from releasegate.deployer.targets.catalog import CATALOG, HISTORY
 from releasegate.shared.contracts.deploy import DeployTask
+from releasegate.shared.readmodels.production import CATALOG, HISTORY
 from tests.flows import Flow
 
 
@@ -235,3 +235,27 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         delay = domain.backoff_s(attempt, 0.1, 2.0, rng)
         assert 0 <= delay <= min(2.0, 0.1 * 2**attempt)
     assert len({domain.backoff_s(3, 0.1, 2.0, rng) for _ in range(20)}) > 10
+
+
+async def test_production_items_and_history_show_what_was_live_when(make: Any) -> None:
+    _, flow = await make()
+    await release(flow, ["live_job"])
+    v2 = await flow.package([(await flow.submit("live_job", 2))["pending_item_id"]])
+    r = await flow.deploy([v2])
+    await flow.until_done(r.json()["deploy_package_details"][0]["asy_task_id"])
+    items = (
+        await flow.http.get("/v2/demo/factory/production/items", headers=flow.headers("dev"))
+    ).json()
+    assert [(i["item_name"], i["version"]) for i in items["data"]] == [("live_job", 2)]
+    history = (
+        await flow.http.get(
+            "/v2/demo/factory/production/history",
+            params={"item_name": "LIVE"},
+            headers=flow.headers("dev"),
+        )
+    ).json()
+    assert [(h["version"], h["previous_version"], h["rollback"]) for h in history["data"]] == [
+        (2, 1, False),
+        (1, None, False),
+    ]
+    assert history["total"] == 2 and history["data"][0]["released_by_name"] == "deployer"

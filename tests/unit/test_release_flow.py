@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from releasegate.deployer.targets.catalog import CATALOG, HISTORY, JOB_RUNS
+from releasegate.deployer.targets.catalog import JOB_RUNS
+from releasegate.shared.readmodels.production import CATALOG, HISTORY
 from tests.flows import Flow
 from tests.unit.conftest import Api
 

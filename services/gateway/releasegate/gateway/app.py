@@ -16,6 +16,7 @@ from releasegate.gateway.routes import (
     identity,
     packages,
     pending_items,
+    production,
     release,
     reviewers,
     tasks,
@@ -37,7 +38,17 @@ def create_app(context: GatewayContext) -> FastAPI:
     app = FastAPI(title="releasegate", version="0.1.0", description=DESCRIPTION)
     app.state.context = context
     install_error_handlers(app)
-    for module in (health, pending_items, tasks, events, packages, release, reviewers, identity):
+    for module in (
+        health,
+        pending_items,
+        tasks,
+        events,
+        packages,
+        release,
+        reviewers,
+        production,
+        identity,
+    ):
         app.include_router(module.router)
     install_idempotency(app)
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)

@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "remove_reviewer": ADMINS,
     "get_approval_policy": EVERYONE,
     "set_approval_policy": ADMINS,
+    "production_items": EVERYONE,
+    "production_history": EVERYONE,
     # Identity administration (extension); tenant administrators may call everything.
     "list_users": ADMINS,
     "set_workspace_roles": ADMINS,

@@ -17,13 +17,15 @@ from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock
 from releasegate.shared.contracts.deploy import JOB_STARTED, DeployTask, JobStarted
 from releasegate.shared.readmodels.codes import UPDATE_DELETE
-from releasegate.shared.store.base import Database, DuplicateKey, IndexSpec
+from releasegate.shared.readmodels.production import (
+    CATALOG,
+    CATALOG_INDEXES,
+    HISTORY,
+    HISTORY_INDEXES,
+)
+from releasegate.shared.store.base import Database, DuplicateKey
 
-CATALOG = "production_catalog"
-HISTORY = "production_history"
 JOB_RUNS = "production_job_runs"
-
-HISTORY_INDEXES = [IndexSpec((("item_key", 1), ("at", -1)), name="by_item_time")]
 
 
 class CatalogTarget:
@@ -39,6 +41,7 @@ class CatalogTarget:
 
     async def ensure_indexes(self) -> None:
         await self.history.ensure_indexes(HISTORY_INDEXES)
+        await self.catalog.ensure_indexes(CATALOG_INDEXES)
 
     async def deploy(self, task: DeployTask, content: Any) -> Applied:
         if self._latency:
@@ -59,6 +62,7 @@ class CatalogTarget:
                 await self.history.insert_one(
                     {
                         "_id": key,
+                        **_scope(task),
                         "item_key": task.item_key,
                         "item_name": task.item_name,
                         "version": task.version,
@@ -77,6 +81,7 @@ class CatalogTarget:
             {"_id": task.item_key},
             {
                 "$set": {
+                    **_scope(task),
                     "item_name": task.item_name,
                     "task_type": task.task_type,
                     "version": task.version,
@@ -95,7 +100,8 @@ class CatalogTarget:
 
     async def start(self, task: DeployTask) -> None:
         run_id = f"{task.idempotency_key}:run"
-        try:
+        # Started before this redelivery: announce again (same message id).
+        with contextlib.suppress(DuplicateKey):
             await self.runs.insert_one(
                 {
                     "_id": run_id,
@@ -107,9 +113,7 @@ class CatalogTarget:
                     "state": "running",
                 }
             )
-        except DuplicateKey:
-            return  # started before this redelivery
-        scope = task.item_key.split("/")
+        scope = _scope(task)
         await self._bus.publish(
             JOB_STARTED.envelope(
                 JobStarted(
@@ -119,8 +123,14 @@ class CatalogTarget:
                     run_id=run_id,
                     package_id=task.package_id,
                 ),
-                project_id=scope[0],
-                workspace_id=scope[1],
+                project_id=scope["project_id"],
+                workspace_id=scope["workspace_id"],
                 message_id=run_id,
             )
         )
+
+
+def _scope(task: DeployTask) -> dict[str, str]:
+    """Project and workspace, from the item key (``project/workspace/type/id``)."""
+    project_id, workspace_id = task.item_key.split("/")[:2]
+    return {"project_id": project_id, "workspace_id": workspace_id}
