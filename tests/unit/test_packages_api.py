@@ -10,7 +10,6 @@ import pytest
 from releasegate.shared.identity import Role, TenantRole, User
 from releasegate.shared.tokens import mint_token
 from tests.flows import Flow
-from tests.helpers import eventually
 from tests.unit.conftest import Api
 
 
@@ -109,92 +108,6 @@ async def test_package_fields_and_package_flag(api: Api, flow: Flow) -> None:
         task["start_job_status"],
     ) == (2, 3, 1, 0)
     assert task["script_id"] == task["task_id"]
-
-
-async def test_creation_rules(api: Api, flow: Flow) -> None:
-    item = (await flow.submit("x", 1))["pending_item_id"]
-    other = (await flow.submit("y", 1))["pending_item_id"]
-    await add_user(api, "u-plain", {"default": [Role.DEVELOPER]})
-    await add_user(api, "u-darts", {}, [TenantRole.DARTS_ADMINISTRATOR])
-    await add_user(api, "u-elsewhere", {"other-ws": [Role.DEPLOYER]})
-    error(await flow.create_package([]), 400, "DLF.0802")
-    error(await flow.create_package([str(i) for i in range(101)]), 400, "DLF.0802")
-    error(await flow.create_package([item], approvers=[]), 400, "DLF.0802")
-    error(await flow.create_package([item, item]), 400, "DLF.3001", "duplicates")
-    error(await flow.create_package(["123"]), 400, "DLF.0810", "123")
-    error(await flow.create_package([item], approvers=["u-dev"]), 400, "DLF.3002")
-    error(await flow.create_package([item], approvers=["u-ghost"]), 400, "DLF.3003")
-    error(await flow.create_package([item], approvers=["u-plain"]), 400, "DLF.3004")
-    error(await flow.create_package([item], approvers=["u-elsewhere"]), 400, "DLF.3004")
-    # Nothing was reserved by the refused attempts.
-    assert {d["package_flag"] for d in (await flow.pending())["data"]} == {0}
-    # A tenant-level DARTS Administrator may review.
-    first = await flow.package([item], approvers=["u-darts"])
-    error(await flow.create_package([other, item]), 400, "DLF.0802", first)
-    assert {d["item_name"]: d["package_flag"] for d in (await flow.pending())["data"]} == {
-        "x": 1,
-        "y": 0,
-    }
-
-
-async def test_reviewer_list_narrows_the_approvers(api: Api, flow: Flow) -> None:
-    item = (await flow.submit("x", 1))["pending_item_id"]
-    await add_user(api, "u-dep2", {"default": [Role.DEPLOYER]})
-    r = await api.http.put("/v2/demo/factory/reviewers/u-dep2", headers=api.headers("admin"))
-    assert r.status_code == 200, r.text
-    listed = await api.http.get("/v2/demo/factory/reviewers", headers=api.headers())
-    assert [x["user_id"] for x in listed.json()["reviewers"]] == ["u-dep2"]
-    error(await flow.create_package([item], approvers=["u-deployer"]), 400, "DLF.3005")
-    assert (await flow.create_package([item], approvers=["u-dep2"])).status_code == 200
-    # Only admins manage reviewers, and only eligible users can be added.
-    error(
-        await api.http.put("/v2/demo/factory/reviewers/u-dep2", headers=api.headers()),
-        403,
-        "DLF.6888",
-    )
-    error(
-        await api.http.put("/v2/demo/factory/reviewers/u-dev", headers=api.headers("admin")),
-        400,
-        "DLF.3004",
-    )
-    r = await api.http.delete("/v2/demo/factory/reviewers/u-dep2", headers=api.headers("admin"))
-    assert r.status_code == 200
-    error(
-        await api.http.delete("/v2/demo/factory/reviewers/u-dep2", headers=api.headers("admin")),
-        400,
-        "DLF.0810",
-    )
-
-
-async def test_unpack_by_applicant_revokes_by_deployer_rejects(api: Api, flow: Flow) -> None:
-    a = (await flow.submit("a", 1))["pending_item_id"]
-    b = (await flow.submit("b", 1))["pending_item_id"]
-    pa, pb = await flow.package([a], name="pa"), await flow.package([b], name="pb")
-    await add_user(api, "u-dev2", {"default": [Role.DEVELOPER]})
-    await add_user(api, "u-viewer", {"default": [Role.VIEWER]})
-    error(await flow.unpack(["999"]), 400, "DLF.0810")
-    error(await flow.unpack([pa], user="dev2"), 403, "DLF.6888")
-    error(await flow.unpack([pa], user="viewer"), 403, "DLF.6888")
-    assert (await flow.unpack([pa], user="dev")).status_code == 200
-    r = await flow.unpack([pb], user="deployer", reason="needs a review of the SQL")
-    assert r.status_code == 200 and r.content == b""
-    assert (await flow.details(pa)).json()["release_package"]["deploy_status"] == 7
-    assert (await flow.details(pb)).json()["release_package"]["deploy_status"] == 6
-    error(await flow.unpack([pa]), 400, "DLF.3010")
-
-    async def back_to_pending() -> bool:
-        data = (await flow.pending())["data"]
-        return len(data) == 2 and {d["package_flag"] for d in data} == {0}
-
-    await eventually(back_to_pending, what="tasks pending again")
-    audit = (
-        await api.http.get(f"/v2/demo/factory/release-packages/{pb}/audit", headers=api.headers())
-    ).json()
-    assert [e["action"] for e in audit["entries"]] == ["created", "rejected"]
-    assert audit["entries"][1]["reason"] == "needs a review of the SQL"
-    assert audit["entries"][1]["actor_name"] == "deployer"
-    # The returned tasks can go into a new package.
-    assert (await flow.create_package([a, b])).status_code == 200
 
 
 async def test_query_filters_sorting_paging(api: Api, flow: Flow) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.shared.identity import Role
 from releasegate.shared.readmodels.pending_items import TASKS
 from tests.flows import Flow
 from tests.helpers import eventually
 from tests.unit.conftest import Api
-from tests.unit.test_packages_api import add_user, error
+from tests.unit.test_packages_api import error
 
 
 @pytest.fixture
@@ -64,42 +63,6 @@ async def test_job_diff_is_key_ordered_json(api: Api, flow: Flow) -> None:
         400,
         "DLF.0810",
     )
-
-
-async def test_revoke_rules(api: Api, flow: Flow) -> None:
-    mine = (await flow.submit("mine", 1))["pending_item_id"]
-    theirs = (await flow.submit("theirs", 1, user="admin"))["pending_item_id"]
-    packaged = (await flow.submit("packaged", 1))["pending_item_id"]
-    package_id = await flow.package([packaged])
-    await add_user(api, "u-viewer", {"default": [Role.VIEWER]})
-
-    async def revoke(ids: list[str], user: str = "dev", reason: str = "") -> object:
-        return await api.http.post(
-            "/v2/demo/factory/pending-items/revoke",
-            json={"pending_item_ids": ids, "reason": reason},
-            headers=api.headers(user),
-        )
-
-    error(await revoke([theirs]), 403, "DLF.6888", "submitter")
-    error(await revoke([mine], user="viewer"), 403, "DLF.6888")
-    error(await revoke([packaged]), 400, "DLF.2101", package_id)
-    error(await revoke(["42"]), 400, "DLF.0810")
-    error(await revoke([mine, theirs]), 403, "DLF.6888")  # all or none
-    r = await revoke([mine], reason="wrong branch")
-    assert r.status_code == 200 and r.json() == {"revoked": [mine]}  # type: ignore[attr-defined]
-    r = await revoke([theirs], user="deployer")
-    assert r.status_code == 200  # type: ignore[attr-defined]
-    names = [d["item_name"] for d in (await flow.pending())["data"]]
-    assert names == ["packaged"]
-    doc = await api.system.db.collection(TASKS).find_one({"_id": mine})
-    assert doc is not None and doc["state"] == "revoked"
-    assert doc["history"][-1]["action"] == "revoked"
-    assert doc["history"][-1]["by"] == "u-dev" and doc["history"][-1]["reason"] == "wrong branch"
-    bus = api.system.workers[0].bus
-    assert bus.metrics.value("published_total", routing_key="task.revoked") == 2
-    # A new version of a revoked item opens a new task.
-    again = await flow.submit("mine", 2)
-    assert again["pending_item_id"] != mine
 
 
 async def test_revoked_package_task_returns_and_newer_version_wins(api: Api, flow: Flow) -> None:
