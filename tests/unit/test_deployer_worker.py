@@ -4,19 +4,19 @@ review service finishing a stuck release."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
-from releasegate.cli.demo import seed_demo
-from releasegate.cli.embedded import Embedded, build_embedded
+from releasegate.cli.embedded import Embedded
 from releasegate.deployer import domain
 from releasegate.deployer.settings import DeployerSettings
 from releasegate.deployer.targets.base import Applied, TargetError, TransientTargetError
 from releasegate.shared.contracts.deploy import DeployTask
 from releasegate.shared.readmodels.production import CATALOG, HISTORY
+from tests.embedded import embedded_flow
 from tests.flows import Flow
 
 
@@ -57,36 +57,22 @@ class FakeTarget:
         self.started.append(task.idempotency_key)
 
 
-async def _system(
-    target: Any | None = None, attempts: int = 4
-) -> tuple[Embedded, Flow, httpx.AsyncClient]:
-    settings = DeployerSettings(
-        dev_mode=True, target_attempts=attempts, target_backoff_s=0.001, target_backoff_max_s=0.005
-    )
-    system = build_embedded(retry_delays_ms=[10, 20], target=target, deployer_settings=settings)
-    await system.start()
-    creds = await seed_demo(
-        system.gateway.context.identity, system.gateway.context.settings, "http://test"
-    )
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=system.gateway.app), base_url="http://test"
-    )
-    return system, Flow(http, {k: v["token"] for k, v in creds["users"].items()}, "demo"), http
-
-
 @pytest.fixture
 async def make() -> AsyncIterator[Any]:
-    made: list[tuple[Embedded, httpx.AsyncClient]] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def factory(target: Any | None = None, attempts: int = 4) -> tuple[Embedded, Flow]:
-        system, flow, http = await _system(target, attempts)
-        made.append((system, http))
-        return system, flow
+        async def factory(target: Any | None = None, attempts: int = 4) -> tuple[Embedded, Flow]:
+            settings = DeployerSettings(
+                dev_mode=True,
+                target_attempts=attempts,
+                target_backoff_s=0.001,
+                target_backoff_max_s=0.005,
+            )
+            return await stack.enter_async_context(
+                embedded_flow(target=target, deployer_settings=settings)
+            )
 
-    yield factory
-    for system, http in made:
-        await http.aclose()
-        await system.stop()
+        yield factory
 
 
 async def release(flow: Flow, names: list[str], **kw: Any) -> tuple[str, dict[str, Any]]:

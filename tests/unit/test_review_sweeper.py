@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-
-from releasegate.cli.demo import seed_demo
-from releasegate.cli.embedded import build_embedded
 from releasegate.deployer.targets.base import Applied
 from releasegate.review.repository import DECISIONS
 from releasegate.shared.bus.topology import REVIEW_INBOX
@@ -16,7 +12,7 @@ from releasegate.shared.clock import FakeClock, SystemClock
 from releasegate.shared.contracts.deploy import DeployTask
 from releasegate.shared.contracts.service import SERVICE_TICK, Tick
 from releasegate.shared.readmodels.packages import PACKAGES
-from tests.flows import Flow
+from tests.embedded import embedded_flow
 from tests.helpers import eventually
 
 
@@ -37,15 +33,8 @@ class HangingTarget:
 async def test_a_release_without_progress_is_finished_as_failed() -> None:
     clock = FakeClock(SystemClock().now_ms())
     target = HangingTarget()
-    system = build_embedded(clock=clock, retry_delays_ms=[10], target=target)
-    await system.start()
-    creds = await seed_demo(
-        system.gateway.context.identity, system.gateway.context.settings, "http://test"
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=system.gateway.app), base_url="http://test"
-    ) as http:
-        flow = Flow(http, {k: v["token"] for k, v in creds["users"].items()}, "demo")
+    async with embedded_flow(clock=clock, target=target) as (system, flow):
+        http = flow.http
         item = (await flow.submit("slow", 1))["pending_item_id"]
         package_id = await flow.package([item])
         r = await flow.deploy([package_id])
@@ -72,20 +61,11 @@ async def test_a_release_without_progress_is_finished_as_failed() -> None:
         await asyncio.sleep(0.1)
         pkg = await system.db.collection(PACKAGES).find_one({"_id": package_id})
         assert pkg is not None and pkg["deploy_status"] == 3
-    await system.stop()
 
 
 async def test_unapplied_decisions_and_abandoned_creations_are_finished() -> None:
     clock = FakeClock(SystemClock().now_ms())
-    system = build_embedded(clock=clock, retry_delays_ms=[10])
-    await system.start()
-    creds = await seed_demo(
-        system.gateway.context.identity, system.gateway.context.settings, "http://test"
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=system.gateway.app), base_url="http://test"
-    ) as http:
-        flow = Flow(http, {k: v["token"] for k, v in creds["users"].items()}, "demo")
+    async with embedded_flow(clock=clock) as (system, flow):
         item = (await flow.submit("x", 1))["pending_item_id"]
         package_id = await flow.package([item])
         # A crash right after the decision was inserted: the package never heard of it.
@@ -144,4 +124,3 @@ async def test_unapplied_decisions_and_abandoned_creations_are_finished() -> Non
             )
 
         await eventually(settled, what="decision applied and abandoned creation undone")
-    await system.stop()

@@ -29,6 +29,16 @@ from releasegate.shared.readmodels.packages import find_package, package_items
 from releasegate.shared.store.outbox import Outgoing
 
 
+async def decide_once(package_id: str, decision: dict[str, Any], deps: Deps) -> None:
+    """Insert the package's one decision; if another one won the race, say which."""
+    if not await deps.store.decide(package_id, decision):
+        other = await deps.store.get_decision(package_id) or {}
+        raise ReleasegateError(
+            ALREADY_DECIDED,
+            f"already decided: {other.get('decision')} by {other.get('by_name', other.get('by'))}",
+        )
+
+
 def async_task_id(package_id: str) -> str:
     """The id a caller polls; the same for every call on the package."""
     return stable_id("release", package_id)
@@ -97,13 +107,7 @@ async def _approve(
                 "startup_mode": p.startup_mode,
                 "correlation_id": env.correlation_id,
             }
-            if not await deps.store.decide(package_id, decision):
-                other = await deps.store.get_decision(package_id) or {}
-                raise ReleasegateError(
-                    ALREADY_DECIDED,
-                    f"already decided: {other.get('decision')} by "
-                    f"{other.get('by_name', other.get('by'))}",
-                )
+            await decide_once(package_id, decision, deps)
             await apply_release(package, decision, deps, parent=env)
         else:
             await deps.store.update_package(package_id, {"$set": {"asy_task_id": asy_task_id}})

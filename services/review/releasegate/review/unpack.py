@@ -7,6 +7,7 @@ from typing import Any
 
 from releasegate.review import domain
 from releasegate.review.deps import Deps
+from releasegate.review.release import decide_once
 from releasegate.shared.bus.base import Message
 from releasegate.shared.contracts.envelope import Envelope
 from releasegate.shared.contracts.packages import (
@@ -64,13 +65,7 @@ async def _unpack(package_id: str, p: UnpackPackages, env: Envelope, deps: Deps)
             "at": now,
             "reason": p.reason,
         }
-        if not await deps.store.decide(package_id, decision):
-            other = await deps.store.get_decision(package_id) or {}
-            raise ReleasegateError(
-                ALREADY_DECIDED,
-                f"already decided: {other.get('decision')}"
-                f" by {other.get('by_name', other.get('by'))}",
-            )
+        await decide_once(package_id, decision, deps)
         await apply_return(package, decision, deps, parent=env)
 
 
