@@ -52,6 +52,30 @@ async def _submit_many(flow: Flow, n: int, prefix: str) -> list[str]:
     return await eventually(all_listed, timeout=60, what=f"{n} pending items")
 
 
+async def _explain(flow: Flow, task_id: str, stack: Stack) -> None:
+    """Say where a release got stuck: unfinished subtasks and the services' last words."""
+    task = (await flow.system_task(task_id)).json()
+    stuck = [s for s in task["subtasks"] if s["status"] != "SUCCESSFUL"]
+    print(f"{len(stuck)} subtasks unfinished, e.g. {stuck[:3]}")
+    for name, proc in stack.processes.items():
+        warnings = [r for r in proc.log_records() if r.get("level") in ("warning", "error")]
+        print(f"--- {name}: {len(warnings)} warnings/errors, last: {warnings[-5:]}")
+    db = MongoDatabase(stack.servers.mongodb_url, stack.db_name)
+    try:
+        package = await db.collection("review_packages").find_one({"asy_task_id": task_id})
+        assert package is not None
+        subtasks = await db.collection("deployer_subtasks").find({"package_id": package["_id"]})
+        reported = set(package.get("finished") or {})
+        missing = [s for s in subtasks if s["pending_item_id"] not in reported]
+        print(
+            f"package status {package['deploy_status']}, {len(reported)} reported of "
+            f"{package['task_count']}; unreported subtasks: "
+            f"{[(m['_id'], m['deploy_status'], m.get('outbox_n')) for m in missing][:5]}"
+        )
+    finally:
+        await db.close()
+
+
 @pytest.fixture
 def slow_stack(servers: Servers, namespace: str, db_name: str) -> Iterator[Stack]:
     # Two deployers, each task taking 40 ms at the target: there is time to kill one.
@@ -90,7 +114,11 @@ async def test_deploy_to_successful_with_a_deployer_killed_mid_package(
 
         await eventually(some_done, timeout=60, what="first tasks deployed")
         slow_stack.processes["deployer-0"].kill()  # SIGKILL, mid-package
-        task = await flow.until_done(detail["asy_task_id"], timeout=120)
+        try:
+            task = await flow.until_done(detail["asy_task_id"], timeout=120)
+        except AssertionError:
+            await _explain(flow, detail["asy_task_id"], slow_stack)
+            raise
         assert task["status"] == "SUCCESSFUL", [
             s for s in task["subtasks"] if s["status"] != "SUCCESSFUL"
         ][:3]

@@ -245,3 +245,51 @@ async def test_production_items_and_history_show_what_was_live_when(make: Any) -
         (1, None, False),
     ]
     assert history["total"] == 2 and history["data"][0]["released_by_name"] == "deployer"
+
+
+async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
+    """A duplicate delivery may run on another worker at the same time: both may
+    call the target (which dedupes by idempotency key), one outcome is recorded."""
+    import asyncio
+
+    from releasegate.deployer import bootstrap as deployer
+    from releasegate.shared.bus.memory import InMemoryBus, MemoryBroker
+    from releasegate.shared.bus.topology import DEPLOYER_WORK
+    from releasegate.shared.contracts.deploy import DEPLOY_TASK
+    from releasegate.shared.readmodels.packages import SUBTASKS
+    from releasegate.shared.store.memory import MemoryDatabase
+
+    class SlowTarget(FakeTarget):
+        async def deploy(self, task: DeployTask, content: Any) -> Applied:
+            await asyncio.sleep(0.05)
+            return await super().deploy(task, content)
+
+    broker, db, target = MemoryBroker(), MemoryDatabase(), SlowTarget()
+    settings = DeployerSettings(dev_mode=True)
+    workers = [deployer.build(settings, InMemoryBus(broker), db, target=target) for _ in range(2)]
+    for w in workers:
+        await w.start()
+    sender = InMemoryBus(broker)
+    task = DeployTask(
+        package_id="1",
+        asy_task_id="1",
+        pending_item_id="2",
+        item_key="p/w/job/x",
+        item_name="x",
+        task_type=1,
+        update_type=1,
+        version=1,
+        startup_mode=0,
+        released_by="u",
+        released_by_name="u",
+    )
+    envelope = DEPLOY_TASK.envelope(task, project_id="p", workspace_id="w")
+    await sender.send(DEPLOYER_WORK.name, envelope)
+    await sender.send(DEPLOYER_WORK.name, envelope)
+    await asyncio.sleep(0.3)
+    outcomes = await db.collection(SUBTASKS).find({})
+    assert len(outcomes) == 1 and outcomes[0]["outbox_n"] == 0
+    assert len(target.deployed) == 2  # both ran; the target saw one idempotency key
+    assert set(target.deployed) == {task.idempotency_key}
+    for w in workers:
+        await w.stop()

@@ -1,35 +1,52 @@
-"""Per-task deploy progress (read by the gateway and the review service)."""
+"""Per-task deploy outcomes and progress (read by the gateway and the review service).
+
+A work item may be delivered twice and run on two workers at once (at-least-once
+delivery). FerretDB updates a document by read-modify-replace, so two workers must
+never update the same document: the outcome is *inserted* once (the first insert
+wins, carrying the announcement in its outbox), and progress lives in a separate
+document whose last writer may win harmlessly.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from releasegate.shared.readmodels.packages import PACKAGE_ITEMS, SUBTASK_INDEXES, SUBTASKS
-from releasegate.shared.store.base import Collection, Database
-from releasegate.shared.store.outbox import Outgoing, with_outbox
+from releasegate.shared.readmodels.packages import (
+    PACKAGE_ITEMS,
+    PROGRESS,
+    PROGRESS_INDEXES,
+    SUBTASK_INDEXES,
+    SUBTASKS,
+)
+from releasegate.shared.store.base import Collection, Database, DuplicateKey
+from releasegate.shared.store.outbox import Outgoing, outbox_fields
 
 
 class DeployerStore:
     def __init__(self, db: Database) -> None:
         self.subtasks: Collection = db.collection(SUBTASKS)
+        self.progress: Collection = db.collection(PROGRESS)
         self.items: Collection = db.collection(PACKAGE_ITEMS)  # the review's; read only
 
     async def ensure_indexes(self) -> None:
         await self.subtasks.ensure_indexes(SUBTASK_INDEXES)
+        await self.progress.ensure_indexes(PROGRESS_INDEXES)
 
-    async def get(self, subtask_id: str) -> dict[str, Any] | None:
+    async def outcome(self, subtask_id: str) -> dict[str, Any] | None:
         return await self.subtasks.find_one({"_id": subtask_id}, projection={"outbox": 0})
 
-    async def save(
-        self, subtask_id: str, fields: dict[str, Any], events: list[Outgoing] | None = None
-    ) -> None:
-        update = with_outbox(
-            {"$set": fields, "$inc": {"deliveries": 1}}
-            if "started_at" in fields
-            else {"$set": fields},
-            events or [],
-        )
-        await self.subtasks.update_one({"_id": subtask_id}, update, upsert=True)
+    async def record_progress(self, subtask_id: str, fields: dict[str, Any]) -> None:
+        await self.progress.update_one({"_id": subtask_id}, {"$set": fields}, upsert=True)
+
+    async def record_outcome(
+        self, subtask_id: str, doc: dict[str, Any], events: list[Outgoing]
+    ) -> bool:
+        """Insert the task's one outcome; False if another worker's came first."""
+        try:
+            await self.subtasks.insert_one({"_id": subtask_id, **doc, **outbox_fields(events)})
+            return True
+        except DuplicateKey:
+            return False
 
     async def content(self, package_id: str, pending_item_id: str) -> Any:
         item = await self.items.find_one(

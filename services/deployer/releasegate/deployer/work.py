@@ -36,8 +36,7 @@ async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
     t = msg.payload
     subtask_id = f"{t.package_id}:{t.pending_item_id}"
     async with deps.locks.hold(subtask_id):
-        done = await deps.store.get(subtask_id)
-        if done is not None and done["deploy_status"] in (SUCCESSFUL, FAILED):
+        if await deps.store.outcome(subtask_id) is not None:
             log.info("already deployed; re-announcing", extra={"subtask": subtask_id})
         else:
             await _deploy(subtask_id, msg, deps)
@@ -46,20 +45,16 @@ async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
 
 async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None:
     t = msg.payload
-    now = deps.clock.now_ms()
-    await deps.store.save(
+    started = deps.clock.now_ms()
+    scope = {"package_id": t.package_id, "pending_item_id": t.pending_item_id}
+    await deps.store.record_progress(
         subtask_id,
         {
-            "package_id": t.package_id,
-            "asy_task_id": t.asy_task_id,
-            "pending_item_id": t.pending_item_id,
-            "item_name": t.item_name,
+            **scope,
             "deploy_status": RELEASING,
             "start_job_status": START_NOT_STARTED,
-            "started_at": now,
-            "updated_at": now,
+            "updated_at": started,
             "worker": WORKER,
-            "reason": "",
         },
     )
     start, reason, applied = START_NOT_STARTED, "", Applied()
@@ -70,7 +65,7 @@ async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None
     except TargetError as exc:
         status, reason = FAILED, f"deploy failed: {exc}"
     if status == SUCCESSFUL and domain.wants_start(t):
-        await deps.store.save(
+        await deps.store.record_progress(
             subtask_id,
             {
                 "deploy_status": SUCCESSFUL,
@@ -101,19 +96,29 @@ async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None
         message_id=stable_id("subtask.finished", subtask_id),
     )
     end = deps.clock.now_ms()
-    await deps.store.save(
+    first = await deps.store.record_outcome(
         subtask_id,
         {
+            **scope,
+            "asy_task_id": t.asy_task_id,
+            "item_name": t.item_name,
             "deploy_status": status,
             "start_job_status": start,
             "reason": reason,
             "rollback": applied.rollback,
             "previous_version": applied.previous_version,
+            "started_at": started,
             "finished_at": end,
             "updated_at": end,
+            "worker": WORKER,
         },
         [Outgoing(finished)],
     )
+    if not first:
+        log.info(
+            "a duplicate delivery finished first; its outcome stands", extra={"subtask": subtask_id}
+        )
+        return
     log.info(
         "task deployed" if status == SUCCESSFUL else "task failed",
         extra={

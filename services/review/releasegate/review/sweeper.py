@@ -15,7 +15,7 @@ from releasegate.shared.bus.topology import SUBMISSION_INBOX
 from releasegate.shared.contracts.service import Tick
 from releasegate.shared.contracts.tasks import RELEASE_TASKS, ReleaseTasks
 from releasegate.shared.readmodels.codes import FAILED, RELEASING, START_NOT_STARTED, SUCCESSFUL
-from releasegate.shared.readmodels.packages import CREATING, subtasks_by_item
+from releasegate.shared.readmodels.packages import CREATING, final_outcomes
 
 log = logging.getLogger("releasegate.review.sweeper")
 
@@ -69,7 +69,7 @@ async def _stuck_releases(deps: Deps, now: int) -> None:
         {"deploy_status": RELEASING, "last_progress_at": {"$lte": cutoff}}, limit=100
     ):
         finished = package.get("finished") or {}
-        subtasks = await subtasks_by_item(deps.store.subtasks, package["_id"])
+        subtasks = await final_outcomes(deps.store.subtasks, package["_id"])
         outcomes: dict[str, dict[str, Any]] = {}
         for item_id in package["item_ids"]:
             if item_id in finished:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from releasegate.shared.readmodels.codes import START_NOT_STARTED, SUCCESSFUL
 from releasegate.shared.readmodels.pending_items import literal_regex
-from releasegate.shared.store.base import Collection, IndexSpec
+from releasegate.shared.store.base import Collection, Database, IndexSpec
 from releasegate.shared.store.outbox import OUTBOX_INDEX
 
 PACKAGES = "review_packages"
@@ -18,7 +18,10 @@ PACKAGE_ITEMS = "review_package_items"
 AUDIT = "review_audit"
 REVIEWERS = "review_reviewers"
 POLICIES = "review_policies"
+# A task's outcome is inserted once (first writer wins, whatever duplicates run);
+# progress while it runs is informational and may be overwritten.
 SUBTASKS = "deployer_subtasks"
+PROGRESS = "deployer_progress"
 
 # A package is listed once created (not while its tasks are being reserved).
 READY = "ready"
@@ -41,6 +44,7 @@ PACKAGE_ITEM_INDEXES = [IndexSpec((("package_id", 1), ("position", 1)), name="by
 AUDIT_INDEXES = [IndexSpec((("package_id", 1), ("at", 1), ("seq", 1)), name="by_package_time")]
 REVIEWER_INDEXES = [IndexSpec((("project_id", 1), ("workspace_id", 1)), name="by_workspace")]
 SUBTASK_INDEXES = [IndexSpec((("package_id", 1),), name="by_package"), OUTBOX_INDEX]
+PROGRESS_INDEXES = [IndexSpec((("package_id", 1),), name="by_package")]
 
 OrderColumn = Literal["apply_timestamp", "deploy_timestamp", "package_name", "deploy_status"]
 
@@ -221,6 +225,15 @@ async def package_items(
     )
 
 
-async def subtasks_by_item(subtasks: Collection, package_id: str) -> dict[str, dict[str, Any]]:
+async def final_outcomes(subtasks: Collection, package_id: str) -> dict[str, dict[str, Any]]:
+    """The tasks of a package whose outcome (2 or 3) is recorded."""
     docs = await subtasks.find({"package_id": package_id}, projection={"outbox": 0})
     return {d["pending_item_id"]: d for d in docs}
+
+
+async def subtask_states(db: Database, package_id: str) -> dict[str, dict[str, Any]]:
+    """Each task's latest known state: its outcome, else its progress, else absent."""
+    progress = await db.collection(PROGRESS).find({"package_id": package_id})
+    states = {d["pending_item_id"]: d for d in progress}
+    states.update(await final_outcomes(db.collection(SUBTASKS), package_id))
+    return states

@@ -15,13 +15,12 @@ from releasegate.shared.readmodels.packages import (
     PACKAGE_ITEMS,
     PACKAGES,
     READY,
-    SUBTASKS,
     PackageView,
     TaskDetailView,
     find_package,
     package_items,
     package_view,
-    subtasks_by_item,
+    subtask_states,
     task_detail_view,
 )
 from releasegate.shared.store.base import Database
@@ -60,7 +59,7 @@ async def package_details(
     if package is None:
         return None
     items = await package_items(db.collection(PACKAGE_ITEMS), package_id)
-    subtasks = await subtasks_by_item(db.collection(SUBTASKS), package_id)
+    subtasks = await subtask_states(db, package_id)
     return PackageDetails(
         release_package=package_view(package),
         task_details=[
@@ -107,7 +106,7 @@ async def system_task(
     if package is None:
         return None
     items = await package_items(db.collection(PACKAGE_ITEMS), package["_id"])
-    subtasks = await subtasks_by_item(db.collection(SUBTASKS), package["_id"])
+    subtasks = await subtask_states(db, package["_id"])
     base = package.get("last_progress_at") or package["apply_timestamp"]
     views = []
     for item in items:
