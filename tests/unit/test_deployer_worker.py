@@ -265,7 +265,7 @@ async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
             return await super().deploy(task, content)
 
     broker, db, target = MemoryBroker(), MemoryDatabase(), SlowTarget()
-    settings = DeployerSettings(dev_mode=True)
+    settings = DeployerSettings(dev_mode=True, prefetch=1)  # one each
     workers = [deployer.build(settings, InMemoryBus(broker), db, target=target) for _ in range(2)]
     for w in workers:
         await w.start()
