@@ -8,6 +8,7 @@ import pytest
 from releasegate.cli.infra import amqp_bus, mongo_database
 from releasegate.shared.bus.amqp import AmqpBus
 from releasegate.shared.config import CommonSettings
+from releasegate.shared.runtime import Worker
 from releasegate.shared.store.mongo import MongoDatabase
 from releasegate.submission import bootstrap as submission
 from releasegate.submission.settings import SubmissionSettings
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.integration
 class RealSubmission:
     publisher: AmqpBus
     db: MongoDatabase
+    worker: Worker
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ async def real_submission(
     publisher = amqp_bus(CommonSettings(**common), "test-publisher")
     await publisher.start()
     db = mongo_database(settings)
-    yield RealSubmission(publisher, db)
+    yield RealSubmission(publisher, db, worker)
     await publisher.close()
     await worker.stop()
     await db.close()

@@ -68,6 +68,8 @@ async def test_malformed_messages_are_dead_lettered_and_good_ones_still_flow(
                 "payload": {**version_submitted()["payload"], "description": "x" * 129},
             }
         ).encode(),
+        # Over the 1 MiB message limit.
+        json.dumps(version_submitted(content={"blob": "x" * 1_100_000})).encode(),
     ]
     for body in bad:
         await bus.publish_raw("job.version.submitted", body)
@@ -87,4 +89,7 @@ async def test_malformed_messages_are_dead_lettered_and_good_ones_still_flow(
     assert sorted(d.body for d in dead) == sorted(bad)
     reasons = " | ".join(d.reason for d in dead)
     assert "malformed envelope" in reasons and "unknown message type" in reasons
-    assert "version" in reasons and "description" in reasons
+    assert "version" in reasons and "description" in reasons and "oversized" in reasons
+    assert all(d.headers.get("x-dead-queue") == "submission.inbox" for d in dead)
+    metrics = real_submission.worker.bus.metrics
+    assert metrics.value("dead_lettered_total", queue="submission.inbox") == len(bad)
