@@ -125,6 +125,7 @@ def test_list_factory_release_packages(sdk_gateway: SdkGateway) -> None:
     )
     assert isinstance(page, ListFactoryReleasePackagesResponse)
     assert page.status_code == 200 and page.total == 2 and len(page.data) == 1
+    assert page.x_request_id  # the response header the SDK model declares
     assert_wire(page, nullable=NOT_DEPLOYED)
     item = page.data[0]
     assert isinstance(item, ListReleasePackagesRespData)
@@ -202,6 +203,7 @@ def test_show_factory_package_detail(sdk_gateway: SdkGateway) -> None:
         ShowFactoryPackageDetailRequest(package_id=package_id, workspace="default")
     )
     assert isinstance(details, ShowFactoryPackageDetailResponse) and details.status_code == 200
+    assert details.x_request_id
     assert_wire(details, nullable=NOT_DEPLOYED)
     package = details.release_package
     assert isinstance(package, ShowPackageDetailRespReleasePackage)
@@ -233,3 +235,4 @@ def test_show_factory_package_detail(sdk_gateway: SdkGateway) -> None:
         client.show_factory_package_detail(ShowFactoryPackageDetailRequest(package_id="12345"))
     assert unknown.value.status_code == 400 and unknown.value.error_code == "DLF.0810"
     assert "12345" in unknown.value.error_msg
+    assert unknown.value.request_id and unknown.value.request_id != details.x_request_id

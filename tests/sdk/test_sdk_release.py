@@ -138,6 +138,7 @@ def test_cancel_factory_packages(sdk_gateway: SdkGateway) -> None:
     assert unknown.value.status_code == 400
     assert unknown.value.error_code == "DLF.0810"
     assert unknown.value.error_msg == "Release package 12345 does not exist."
+    assert unknown.value.request_id  # from X-Request-Id, for the caller to quote
 
     # Revoked already: no longer awaiting review.
     with pytest.raises(ClientRequestException) as decided:
