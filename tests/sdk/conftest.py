@@ -27,6 +27,7 @@ from huaweicloudsdkdataartsstudio.v1 import DataArtsStudioClient
 from releasegate.cli.demo import seed_demo
 from releasegate.cli.embedded import build_embedded
 from releasegate.gateway.settings import GatewaySettings
+from tests.events import version_submitted
 from tests.infra.ports import free_port
 
 
@@ -66,6 +67,41 @@ class SdkGateway:
                 return body
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}")
+
+    def submit(self, name: str, task_type: str = "job", version: int = 1, user: str = "dev") -> str:
+        """Submit a version of an item (token) and wait for its pending item; its id."""
+        event = version_submitted(
+            name, version, task_type=task_type, submitter=f"u-{user}", submitter_name=user
+        )
+        self.request("POST", "/v2/demo/factory/events", event, user=user)
+        page = self.wait_for(
+            f"/v2/demo/factory/pending-items?item_name={name}&limit=100",
+            lambda p: any(d["item_name"] == name for d in p["data"]),
+            f"pending item {name}",
+        )
+        item_id: str = next(d for d in page["data"] if d["item_name"] == name)["pending_item_id"]
+        return item_id
+
+    def package(self, name: str, item_ids: list[str], user: str = "dev") -> str:
+        """Create a release package (token) for the deployer to review; its id."""
+        body = {"package_name": name, "pending_item_list": item_ids, "approver_ids": ["u-deployer"]}
+        created = self.request("POST", "/v2/demo/factory/pending-items/package", body, user=user)
+        package_id: str = created["release_package_id"]
+        return package_id
+
+    def release(self, package_id: str, startup_mode: int = 1) -> Any:
+        """Release a package as the deployer (token) and wait until it has finished."""
+        body = {"package_ids": [package_id], "startup_mode": startup_mode}
+        result = self.request("POST", "/v2/demo/factory/release-packages/deploy", body, "deployer")
+        return self.wait_until_released(result["deploy_package_details"][0]["asy_task_id"])
+
+    def wait_until_released(self, asy_task_id: str) -> Any:
+        """Poll the system task of a release (token) until it is SUCCESSFUL or FAILED."""
+        return self.wait_for(
+            f"/v1/demo/system-tasks/{asy_task_id}",
+            lambda task: task["status"] in ("SUCCESSFUL", "FAILED"),
+            f"system task {asy_task_id} to finish",
+        )
 
 
 class _ServerThread(threading.Thread):

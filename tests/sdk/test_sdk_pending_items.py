@@ -9,6 +9,7 @@ from huaweicloudsdkdataartsstudio.v1 import ListFactoryPendingItemsRequest
 
 from tests.events import version_submitted
 from tests.sdk.conftest import SdkGateway
+from tests.sdk.wire import assert_wire
 
 
 def test_list_factory_pending_items(sdk_gateway: SdkGateway) -> None:
@@ -23,6 +24,7 @@ def test_list_factory_pending_items(sdk_gateway: SdkGateway) -> None:
         ListFactoryPendingItemsRequest(workspace="default", item_name="orders", limit=10)
     )
     assert page.status_code == 200 and page.total == 1
+    assert_wire(page)
     item = page.data[0]
     assert item.item_name == "orders_etl" and item.pending_version == 2
     assert item.task_type == 1 and item.update_type == 1 and item.package_flag == 0

@@ -10,6 +10,7 @@ from releasegate.gateway.context import GatewayContext
 from releasegate.gateway.errors import install_error_handlers, without_validation_422
 from releasegate.gateway.idempotency import install_idempotency
 from releasegate.gateway.limits import BodyLimit
+from releasegate.gateway.request_id import RequestId
 from releasegate.gateway.routes import (
     events,
     health,
@@ -52,6 +53,7 @@ def create_app(context: GatewayContext) -> FastAPI:
         app.include_router(module.router)
     install_idempotency(app)
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
+    app.add_middleware(RequestId)  # outermost: even a 413 of the body limit carries it
     _document_errors_only_as_dlf(app)
     return app
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from releasegate.gateway import request_id
 from releasegate.shared.errors import (
     INTERNAL,
     METHOD_NOT_ALLOWED,
@@ -101,6 +102,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(UNAVAILABLE)
 
     @app.exception_handler(Exception)
-    async def _internal(_: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", exc_info=exc)
-        return error_response(INTERNAL)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers this one outside every middleware, so the id is set here.
+        rid = request_id.request_id_of(request.scope)
+        log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
+        response = error_response(INTERNAL)
+        if rid is not None:
+            response.headers[request_id.HEADER] = rid
+        return response
