@@ -76,7 +76,7 @@ async def creation_rules(flow: Flow, users: Users) -> None:
     assert flags == {"cr_x": 0, "cr_y": 0}
     # A tenant-level DARTS Administrator may review.
     first = await flow.package([item], approvers=["u-darts"])
-    error(await flow.create_package([other, item]), 400, "DLF.0802", first)
+    error(await flow.create_package([other, item]), 400, "DLF.2101", first)
     flags = {
         d["item_name"]: d["package_flag"] for d in (await flow.pending(item_name="cr_"))["data"]
     }

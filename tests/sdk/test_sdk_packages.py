@@ -83,7 +83,7 @@ def test_create_factory_pending_items_package(sdk_gateway: SdkGateway) -> None:
                 )
             )
         )
-    assert taken.value.status_code == 400 and taken.value.error_code == "DLF.0802"
+    assert taken.value.status_code == 400 and taken.value.error_code == "DLF.2101"
     assert "already packaged" in taken.value.error_msg
 
     other = sdk_gateway.submit("billing")

@@ -8,7 +8,7 @@ from typing import Any
 from releasegate.shared.bus.base import Message
 from releasegate.shared.contracts.packages import PackageFinished, PackageReturned
 from releasegate.shared.contracts.tasks import PackagedTask, ReleaseTasks, ReserveTasks
-from releasegate.shared.errors import NOT_FOUND, PARAMETER_INVALID, ReleasegateError
+from releasegate.shared.errors import NOT_FOUND, TASK_IN_PACKAGE, ReleasegateError
 from releasegate.shared.readmodels.codes import SUCCESSFUL, UPDATE_DELETE
 from releasegate.shared.readmodels.pending_items import (
     STATE_PACKAGED,
@@ -71,7 +71,7 @@ def _check_reservable(
     ]
     if busy:
         raise ReleasegateError(
-            PARAMETER_INVALID, f"Pending items are already packaged: {', '.join(busy)}."
+            TASK_IN_PACKAGE, f"Pending items are already packaged: {', '.join(busy)}."
         )
     closed = [i for i in ids if found[i]["state"] not in (STATE_PENDING, STATE_PACKAGED)]
     if closed:
