@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.shared.readmodels.pending_items import literal_regex
+from releasegate.shared.readmodels.filters import literal_regex
 from releasegate.shared.store.base import Database, DuplicateKey, IndexSpec
 
 DOCS = [

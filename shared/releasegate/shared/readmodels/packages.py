@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from releasegate.shared.readmodels.codes import START_NOT_STARTED, SUCCESSFUL
-from releasegate.shared.readmodels.pending_items import literal_regex
+from releasegate.shared.readmodels.filters import fuzzy, time_window
 from releasegate.shared.store.base import Collection, Database, IndexSpec
 from releasegate.shared.store.outbox import OUTBOX_INDEX
 
@@ -152,19 +152,6 @@ class PackageQuery:
     offset: int = 0
 
 
-def _window(begin: int | None, end: int | None) -> dict[str, int] | None:
-    out: dict[str, int] = {}
-    if begin is not None:
-        out["$gte"] = begin
-    if end is not None:
-        out["$lte"] = end
-    return out or None
-
-
-def _fuzzy(text: str) -> dict[str, str]:
-    return {"$regex": literal_regex(text), "$options": "i"}
-
-
 def packages_filter(project_id: str, workspace_id: str, q: PackageQuery) -> dict[str, Any]:
     """Text fields match fuzzily (case-insensitive substring); ``*_filter`` lists match
     exactly; all conditions must hold."""
@@ -172,20 +159,20 @@ def packages_filter(project_id: str, workspace_id: str, q: PackageQuery) -> dict
         {"project_id": project_id, "workspace_id": workspace_id, "state": READY}
     ]
     if q.key_word:
-        conditions.append({"package_name": _fuzzy(q.key_word)})
+        conditions.append({"package_name": fuzzy(q.key_word)})
     if q.apply_user_name:
-        conditions.append({"apply_user_name": _fuzzy(q.apply_user_name)})
+        conditions.append({"apply_user_name": fuzzy(q.apply_user_name)})
     if q.deploy_user_name:
-        conditions.append({"deploy_user_name": _fuzzy(q.deploy_user_name)})
+        conditions.append({"deploy_user_name": fuzzy(q.deploy_user_name)})
     if q.apply_user_name_filter:
         conditions.append({"apply_user_name": {"$in": list(q.apply_user_name_filter)}})
     if q.deploy_user_name_filter:
         conditions.append({"deploy_user_name": {"$in": list(q.deploy_user_name_filter)}})
     if q.deploy_status_filter:
         conditions.append({"deploy_status": {"$in": list(q.deploy_status_filter)}})
-    if (applied := _window(q.apply_begin_time, q.apply_end_time)) is not None:
+    if (applied := time_window(q.apply_begin_time, q.apply_end_time)) is not None:
         conditions.append({"apply_timestamp": applied})
-    if (deployed := _window(q.deploy_begin_time, q.deploy_end_time)) is not None:
+    if (deployed := time_window(q.deploy_begin_time, q.deploy_end_time)) is not None:
         conditions.append({"deploy_timestamp": deployed})
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from releasegate.shared.readmodels.filters import fuzzy, time_window
 from releasegate.shared.store.base import Collection, IndexSpec
 from releasegate.shared.store.outbox import OUTBOX_INDEX
 
@@ -49,15 +50,6 @@ TASK_INDEXES = [
     IndexSpec((("package_id", 1),), name="by_package"),
     OUTBOX_INDEX,
 ]
-
-
-_REGEX_SPECIAL = set("\\.^$|?*+()[]{}-/#")
-
-
-def literal_regex(text: str) -> str:
-    """A regex matching ``text`` literally, valid for both MongoDB's PCRE and
-    FerretDB's Go regexp (which rejects ``re.escape``'s escaped spaces)."""
-    return "".join("\\" + ch if ch in _REGEX_SPECIAL else ch for ch in text)
 
 
 class PendingItemView(BaseModel):
@@ -116,17 +108,12 @@ def pending_items_filter(project_id: str, workspace_id: str, q: PendingItemQuery
         filt["submit_user_name"] = q.submit_user_name
     if q.item_name:
         # Fuzzy = case-insensitive substring; the caller's text is literal, not a regex.
-        filt["item_name"] = {"$regex": literal_regex(q.item_name), "$options": "i"}
+        filt["item_name"] = fuzzy(q.item_name)
     if q.update_type is not None:
         filt["update_type"] = q.update_type
     if q.task_type is not None:
         filt["task_type"] = q.task_type
-    window: dict[str, int] = {}
-    if q.start_time is not None:
-        window["$gte"] = q.start_time
-    if q.end_time is not None:
-        window["$lte"] = q.end_time
-    if window:
+    if (window := time_window(q.start_time, q.end_time)) is not None:
         filt["submit_timestamp"] = window
     return filt
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from releasegate.shared.readmodels.pending_items import literal_regex
+from releasegate.shared.readmodels.filters import fuzzy
 from releasegate.shared.store.base import Database, IndexSpec
 
 CATALOG = "production_catalog"
@@ -48,7 +48,7 @@ class ProductionChange(BaseModel):
 def _scope(project_id: str, workspace_id: str, item_name: str | None) -> dict[str, Any]:
     filt: dict[str, Any] = {"project_id": project_id, "workspace_id": workspace_id}
     if item_name:
-        filt["item_name"] = {"$regex": literal_regex(item_name), "$options": "i"}
+        filt["item_name"] = fuzzy(item_name)
     return filt
 
 

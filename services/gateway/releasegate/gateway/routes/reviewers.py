@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from releasegate.gateway.auth import Caller, allowed
-from releasegate.gateway.context import Context
+from releasegate.gateway.context import Context, GatewayContext
 from releasegate.gateway.errors import ERROR_RESPONSES
 from releasegate.gateway.rpc import actor, ask
 from releasegate.shared.bus.topology import REVIEW_INBOX
@@ -55,6 +55,13 @@ async def list_reviewers(
     )
 
 
+async def _manage(
+    ctx: GatewayContext, caller: Caller, action: Literal["add", "remove"], user_id: str
+) -> dict[str, Any]:
+    command = ManageReviewer(actor=actor(caller), action=action, user_id=user_id)
+    return await ask(ctx, caller, REVIEW_INBOX.name, MANAGE_REVIEWER, command)
+
+
 @router.put(
     "/v2/{project_id}/factory/reviewers/{user_id}",
     responses=ERROR_RESPONSES,
@@ -65,13 +72,7 @@ async def add_reviewer(
     user_id: UserId,
     caller: Annotated[Caller, Depends(allowed("add_reviewer"))],
 ) -> dict[str, Any]:
-    return await ask(
-        ctx,
-        caller,
-        REVIEW_INBOX.name,
-        MANAGE_REVIEWER,
-        ManageReviewer(actor=actor(caller), action="add", user_id=user_id),
-    )
+    return await _manage(ctx, caller, "add", user_id)
 
 
 @router.delete(
@@ -84,13 +85,7 @@ async def remove_reviewer(
     user_id: UserId,
     caller: Annotated[Caller, Depends(allowed("remove_reviewer"))],
 ) -> dict[str, Any]:
-    return await ask(
-        ctx,
-        caller,
-        REVIEW_INBOX.name,
-        MANAGE_REVIEWER,
-        ManageReviewer(actor=actor(caller), action="remove", user_id=user_id),
-    )
+    return await _manage(ctx, caller, "remove", user_id)
 
 
 class Policy(BaseModel):
