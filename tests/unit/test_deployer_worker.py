@@ -235,3 +235,61 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
         delay = domain.backoff_s(attempt, 0.1, 2.0, rng)
         assert 0 <= delay <= min(2.0, 0.1 * 2**attempt)
     assert len({domain.backoff_s(3, 0.1, 2.0, rng) for _ in range(20)}) > 10
+
+
+class _Announcements:
+    """Just enough of a Bus for the outbox relay: records what is announced."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    async def publish(self, envelope: Any) -> None:
+        self.sent.append(envelope)
+
+    async def send(self, queue: str, envelope: Any) -> None:
+        self.sent.append(envelope)
+
+
+async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
+    """A worker killed after "deployed, starting" left SUCCESSFUL + starting and no
+    outcome: the redelivery must start the job and announce, not skip it as done."""
+    from releasegate.deployer.deps import Deps
+    from releasegate.deployer.repository import DeployerStore
+    from releasegate.deployer.work import deploy_task
+    from releasegate.shared.bus.base import Message
+    from releasegate.shared.clock import SystemClock
+    from releasegate.shared.contracts.deploy import DEPLOY_TASK
+    from releasegate.shared.locks import KeyedLocks
+    from releasegate.shared.readmodels.codes import START_RUNNING, START_SUCCEEDED, SUCCESSFUL
+    from releasegate.shared.store.memory import MemoryDatabase
+    from releasegate.shared.store.outbox import OutboxRelay
+
+    store, bus, locks, target = (
+        DeployerStore(MemoryDatabase()),
+        _Announcements(),
+        KeyedLocks(),
+        FakeTarget(),
+    )
+    deps = Deps(store, target, locks, OutboxRelay(store.subtasks, bus, locks), SystemClock())  # type: ignore[arg-type]
+    task = DeployTask(
+        package_id="1",
+        asy_task_id="x",
+        pending_item_id="2",
+        item_key="demo/default/job/a",
+        item_name="a",
+        task_type=1,
+        update_type=1,
+        version=1,
+        startup_mode=1,
+        released_by="u-deployer",
+        released_by_name="deployer",
+    )
+    await store.save(
+        "1:2", {"deploy_status": SUCCESSFUL, "start_job_status": START_RUNNING, "started_at": 1}
+    )
+    envelope = DEPLOY_TASK.envelope(task, project_id="demo", workspace_id="default")
+    await deploy_task(Message(envelope, task, redelivered=True), deps)
+    assert target.started == [task.idempotency_key]
+    [finished] = bus.sent
+    assert finished.type == "subtask.finished"
+    assert finished.payload["start_job_status"] == START_SUCCEEDED

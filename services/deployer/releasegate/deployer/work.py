@@ -37,7 +37,11 @@ async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
     subtask_id = f"{t.package_id}:{t.pending_item_id}"
     async with deps.locks.hold(subtask_id):
         done = await deps.store.get(subtask_id)
-        if done is not None and done["deploy_status"] in (SUCCESSFUL, FAILED):
+        # Done means the outcome was stored (``finished_at``, written with its
+        # announcement): SUCCESSFUL alone may be the "deployed, now starting" step
+        # of a worker killed before the start; that task must run again, or its
+        # outcome would never be announced and the package would never finish.
+        if done is not None and "finished_at" in done:
             log.info("already deployed; re-announcing", extra={"subtask": subtask_id})
         else:
             await _deploy(subtask_id, msg, deps)
