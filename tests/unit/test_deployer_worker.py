@@ -288,8 +288,73 @@ async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
     await sender.send(DEPLOYER_WORK.name, envelope)
     await asyncio.sleep(0.3)
     outcomes = await db.collection(SUBTASKS).find({})
-    assert len(outcomes) == 1 and outcomes[0]["outbox_n"] == 0
+    assert len(outcomes) == 1 and outcomes[0]["outbox"] == {}  # announced
     assert len(target.deployed) == 2  # both ran; the target saw one idempotency key
     assert set(target.deployed) == {task.idempotency_key}
     for w in workers:
         await w.stop()
+
+
+class _Announcements:
+    """Just enough of a Bus for the outbox relay: records what is announced."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    async def publish(self, envelope: Any) -> None:
+        self.sent.append(envelope)
+
+    async def send(self, queue: str, envelope: Any) -> None:
+        self.sent.append(envelope)
+
+
+async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
+    """A worker killed after "deployed, starting" left SUCCESSFUL + starting and no
+    outcome: the redelivery must start the job and announce, not skip it as done."""
+    from releasegate.deployer.deps import Deps
+    from releasegate.deployer.repository import DeployerStore
+    from releasegate.deployer.work import deploy_task
+    from releasegate.shared.bus.base import Message
+    from releasegate.shared.clock import SystemClock
+    from releasegate.shared.contracts.deploy import DEPLOY_TASK
+    from releasegate.shared.locks import KeyedLocks
+    from releasegate.shared.readmodels.codes import START_RUNNING, START_SUCCEEDED, SUCCESSFUL
+    from releasegate.shared.store.memory import MemoryDatabase
+    from releasegate.shared.store.outbox import OutboxRelay
+
+    store, bus, locks, target = (
+        DeployerStore(MemoryDatabase()),
+        _Announcements(),
+        KeyedLocks(),
+        FakeTarget(),
+    )
+    deps = Deps(store, target, locks, OutboxRelay(store.subtasks, bus, locks), SystemClock())  # type: ignore[arg-type]
+    task = DeployTask(
+        package_id="1",
+        asy_task_id="x",
+        pending_item_id="2",
+        item_key="demo/default/job/a",
+        item_name="a",
+        task_type=1,
+        update_type=1,
+        version=1,
+        startup_mode=1,
+        released_by="u-deployer",
+        released_by_name="deployer",
+    )
+    await store.record_progress(
+        "1:2",
+        {
+            "package_id": "1",
+            "pending_item_id": "2",
+            "deploy_status": SUCCESSFUL,
+            "start_job_status": START_RUNNING,
+            "updated_at": 1,
+        },
+    )
+    envelope = DEPLOY_TASK.envelope(task, project_id="demo", workspace_id="default")
+    await deploy_task(Message(envelope, task, redelivered=True), deps)
+    assert target.started == [task.idempotency_key]
+    [finished] = bus.sent
+    assert finished.type == "subtask.finished"
+    assert finished.payload["start_job_status"] == START_SUCCEEDED

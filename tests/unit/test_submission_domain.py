@@ -91,3 +91,13 @@ def test_who_may_revoke() -> None:
     assert domain.may_revoke("u1", "u1", actor_is_reviewer=False)
     assert not domain.may_revoke("u1", "u2", actor_is_reviewer=False)
     assert domain.may_revoke("u1", "u2", actor_is_reviewer=True)
+
+
+def test_keep_newest_versions_drops_the_oldest_beyond_the_limit() -> None:
+    from releasegate.submission.domain import keep_newest
+
+    assert keep_newest((), 1, 3) == ((1,), ())
+    assert keep_newest((1, 2, 3), 4, 3) == ((2, 3, 4), (1,))
+    assert keep_newest((2, 3, 4), 3, 3) == ((2, 3, 4), ())  # a duplicate changes nothing
+    assert keep_newest((5, 9), 7, 2) == ((7, 9), (5,))  # a late version in between
+    assert keep_newest((5, 9), 1, 2) == ((5, 9), (1,))  # one older than all kept goes

@@ -48,6 +48,9 @@ class Item:
     generation: int = 0
     open_task_id: str | None = None
     open_task_version: int | None = None
+    # The version numbers stored for the item, ascending: trimming to the newest N
+    # then deletes by id. (None: an item stored before this field existed.)
+    kept_versions: tuple[int, ...] | None = None
 
     @property
     def next_task_id(self) -> str:
@@ -56,6 +59,15 @@ class Item:
     @property
     def task_type_code(self) -> int:
         return TASK_TYPE_CODES[self.task_type]
+
+
+def keep_newest(
+    kept: tuple[int, ...], version: int, keep: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The versions kept once ``version`` is stored, and the ones to delete."""
+    ordered = tuple(sorted({*kept, version}))
+    cut = max(0, len(ordered) - keep)
+    return ordered[cut:], ordered[:cut]
 
 
 @dataclass(frozen=True)

@@ -41,20 +41,12 @@ class SubmissionStore:
         except DuplicateKey:
             return False
 
-    async def trim_versions(self, key: str, keep: int) -> int:
-        """Keep the newest ``keep`` versions of an item."""
-        oldest_kept = await self.versions.find(
-            {"item_key": key},
-            sort=[("version", -1)],
-            skip=keep - 1,
-            limit=1,
-            projection={"version": 1},
-        )
-        if not oldest_kept:
-            return 0
-        return await self.versions.delete_many(
-            {"item_key": key, "version": {"$lt": oldest_kept[0]["version"]}}
-        )
+    async def version_numbers(self, key: str) -> list[int]:
+        docs = await self.versions.find({"item_key": key}, projection={"version": 1})
+        return sorted(int(d["version"]) for d in docs)
+
+    async def delete_version(self, key: str, version: int) -> None:
+        await self.versions.delete_one({"_id": f"{key}@{version}"})
 
     async def get_version(self, key: str, version: int) -> dict[str, Any] | None:
         return await self.versions.find_one({"item_key": key, "version": version})
@@ -65,7 +57,8 @@ class SubmissionStore:
         if doc is None:
             return None
         doc.pop("_id")
-        return Item(key=key, **doc)
+        kept = doc.pop("kept_versions", None)
+        return Item(key=key, kept_versions=None if kept is None else tuple(kept), **doc)
 
     async def save_item(self, item: Item) -> None:
         fields = asdict(item)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from releasegate.shared.bus.base import Message
 from releasegate.shared.contracts.envelope import Envelope
@@ -134,10 +134,16 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
                 "message_id": envelope.message_id,
             }
         )
-        await deps.store.trim_versions(key, deps.versions_kept)
         item = await deps.store.get_item(key) or domain.Item(
-            key, envelope.project_id, envelope.workspace_id, s.task_type, item_id, s.item_name
+            key,
+            envelope.project_id,
+            envelope.workspace_id,
+            s.task_type,
+            item_id,
+            s.item_name,
+            kept_versions=(),
         )
+        item = await _trim_versions(item, s.version, deps)
         if not s.make_task:
             await deps.store.save_item(domain.record_deployed(item, s.version))
             return
@@ -146,6 +152,19 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
         await deps.store.save_item(domain.after_decision(item, incoming, decision))
     if task_id:
         await deps.tasks_relay.drain(task_id)
+
+
+async def _trim_versions(item: domain.Item, version: int, deps: Deps) -> domain.Item:
+    """Keep the newest ``versions_kept`` versions, deleting the others by id: a query on
+    the item's versions would scan the whole collection on FerretDB (it pushes down
+    only ``_id`` filters), making every submission slower as versions pile up."""
+    kept = item.kept_versions
+    if kept is None:  # stored before kept_versions existed: learn them once
+        kept = tuple(await deps.store.version_numbers(item.key))
+    kept, dropped = domain.keep_newest(kept, version, deps.versions_kept)
+    for old in dropped:
+        await deps.store.delete_version(item.key, old)
+    return replace(item, kept_versions=kept)
 
 
 async def _apply(
