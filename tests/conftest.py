@@ -38,6 +38,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by folder, so `-m "not e2e"` and friends select as expected."""
     for item in items:
         path = str(item.path)
-        for folder in ("integration", "e2e"):
+        for folder in ("integration", "e2e", "chaos"):
             if f"/tests/{folder}/" in path:
                 item.add_marker(getattr(pytest.mark, folder))

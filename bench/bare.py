@@ -1,0 +1,38 @@
+"""The gateway benchmark's reference: a bare FastAPI endpoint doing one indexed find
+(by ``_id``) on the same MongoDB-wire server, served by the same uvicorn setup as the
+gateway (``releasegate.cli.http.serve_http``), in its own process.
+
+    python -m bench.bare PORT MONGODB_URL DB"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+
+from releasegate.cli.http import serve_http
+
+
+def create_app(mongodb_url: str, db: str) -> FastAPI:
+    app = FastAPI()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+    docs = client[db]["bare"]
+
+    @app.get("/bare/{doc_id}")
+    async def read(doc_id: str) -> dict[str, Any]:
+        doc = await docs.find_one({"_id": doc_id})
+        return doc or {}
+
+    return app
+
+
+def main() -> None:
+    port, url, db = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    asyncio.run(serve_http(create_app(url, db), "127.0.0.1", port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The plot beside RESULTS.md: release latency against its floor, and deployer
+scale-out (processes and prefetch), drawn from bench/results/*.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.common import RESULTS
+
+PNG = Path(__file__).parent / "results.png"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def draw() -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plot (make venv installs it)")
+        return None
+    latency, scale = _load("release_latency"), _load("scaleout")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if latency:
+        r = latency["results"][0]
+        runs = range(1, len(r["details"]["latencies_ms"]) + 1)
+        d = r["details"]
+        left.plot(runs, d["latencies_ms"], "o-", label="releasegate: deploy -> all polled")
+        left.plot(runs, d["floors_ms"], "s--", label="floor: HTTP + 100 AMQP RT + 100 updates")
+        left.plot(runs, [3 * f for f in r["details"]["floors_ms"]], ":", label="target: 3x floor")
+        left.set_xlabel("repetition")
+        left.set_ylabel("ms")
+        left.set_title("Release latency, 100-task package")
+        left.set_ylim(bottom=0)
+        left.legend(fontsize=8)
+    if scale:
+        d = scale["results"][0]["details"]
+        procs = d["processes"]
+        xs = [int(k) for k in procs]
+        right.plot(xs, [procs[k] for k in procs], "o-", label="deployer processes (prefetch 1)")
+        ideal = [procs[str(xs[0])] * x for x in xs]
+        right.plot(xs, ideal, ":", label="linear")
+        pre = d.get("prefetch") or {}
+        if pre:
+            right.plot(
+                [int(k) for k in pre],
+                [pre[k] for k in pre],
+                "s--",
+                label="one process, prefetch = x",
+            )
+        right.set_xlabel("processes (or prefetch)")
+        right.set_ylabel("tasks/s")
+        right.set_xscale("log", base=2)
+        right.set_title("Deployer scale-out, 20 ms I/O-bound target")
+        right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PNG, dpi=110)
+    plt.close(fig)
+    print(f"plot: {PNG}")
+    return PNG

@@ -1,0 +1,93 @@
+"""Benchmark 4, scale-out: the catalog target waits 20 ms per task (an I/O-bound
+target); package throughput with 1, 2 and 4 deployer processes (prefetch 1: one task
+in flight per process), then one process as its prefetch grows.
+
+Each phase releases the same number of fresh packages in one deploy call and times
+the call -> every package SUCCESSFUL. Target: 4 processes >= 3.5x one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bench.common import Client, Result, median, report, save, size, stack, until
+from tests.infra.ports import free_port
+from tests.infra.processes import ServiceProcess, Stack
+from tests.infra.servers import Servers
+
+LATENCY_MS = 20
+TASKS_EACH = 25
+
+
+async def _phase(client: Client, tag: str, packages: int) -> float:
+    """Tasks/s of releasing ``packages`` fresh packages at once."""
+    ids = await client.packages(tag, packages, TASKS_EACH)
+    t0 = time.perf_counter()
+    asy = await client.deploy(ids)
+    for task_id in asy:
+        await until(lambda t=task_id: client.done(t), timeout=900, interval=0.05, what=tag)
+    return packages * TASKS_EACH / (time.perf_counter() - t0)
+
+
+def _deployer(s: Stack, tag: str, prefetch: int) -> ServiceProcess:
+    env = {**s.env(free_port()), "RELEASEGATE_PREFETCH": str(prefetch)}
+    proc = ServiceProcess("deployer", env, s.log_dir, tag)
+    s.processes[f"deployer{tag}"] = proc
+    proc.start()
+    proc.wait_ready()
+    return proc
+
+
+async def run(servers: Servers) -> list[Result]:
+    packages = size(8, 4)
+    reps = size(3, 1)
+    env = {"RELEASEGATE_TARGET_LATENCY_MS": str(LATENCY_MS), "RELEASEGATE_PREFETCH": "1"}
+    by_procs: dict[str, float] = {}
+    by_prefetch: dict[str, float] = {}
+    with stack(servers, deployers=1, env=env) as s:
+        client = await Client.open(s)
+        try:
+            running = 1
+            for procs in (1, 2, 4):
+                while running < procs:
+                    _deployer(s, f"-{running}", 1)
+                    running += 1
+                rates = [await _phase(client, f"p{procs}r{r}_", packages) for r in range(reps)]
+                by_procs[str(procs)] = median(rates)
+                print(f"[scaleout] {procs} processes: {rates} tasks/s", flush=True)
+            for name, proc in list(s.processes.items()):
+                if name.startswith("deployer"):
+                    proc.stop()
+                    del s.processes[name]
+            for prefetch in (1, 2, 4, 8, 16):
+                proc = _deployer(s, f"-pf{prefetch}", prefetch)
+                rates = [await _phase(client, f"f{prefetch}r{r}_", packages) for r in range(reps)]
+                by_prefetch[str(prefetch)] = median(rates)
+                print(f"[scaleout] prefetch {prefetch}: {rates} tasks/s", flush=True)
+                proc.stop()
+                del s.processes[f"deployer-pf{prefetch}"]
+        finally:
+            await client.close()
+    one, four = by_procs["1"], by_procs["4"]
+    result = report(
+        Result(
+            "scaleout",
+            f"tasks/s, 4 vs 1 deployer processes (prefetch 1, {LATENCY_MS} ms target)",
+            "tasks/s",
+            one,
+            four,
+            four / one,
+            ">= 3.5x one process",
+            four >= 3.5 * one,
+            {
+                "processes": by_procs,
+                "prefetch": by_prefetch,
+                "packages_per_phase": packages,
+                "tasks_each": TASKS_EACH,
+                "packages_per_s": {k: v / TASKS_EACH for k, v in by_procs.items()},
+            },
+        )
+    )
+    save("scaleout", [result])
+    await asyncio.sleep(0)
+    return [result]
