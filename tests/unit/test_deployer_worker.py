@@ -20,6 +20,24 @@ from tests.embedded import embedded_flow
 from tests.flows import Flow
 
 
+def work_item(**overrides: Any) -> DeployTask:
+    """Task 2 of package 1: job ``a`` version 1."""
+    fields: dict[str, Any] = {
+        "package_id": "1",
+        "asy_task_id": "x",
+        "pending_item_id": "2",
+        "item_key": "demo/default/job/a",
+        "item_name": "a",
+        "task_type": 1,
+        "update_type": 1,
+        "version": 1,
+        "startup_mode": 0,
+        "released_by": "u-deployer",
+        "released_by_name": "deployer",
+    }
+    return DeployTask(**{**fields, **overrides})
+
+
 class FakeTarget:
     """Programmable: transient failures before success, refusals, start failures."""
 
@@ -270,20 +288,8 @@ async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
     for w in workers:
         await w.start()
     sender = InMemoryBus(broker)
-    task = DeployTask(
-        package_id="1",
-        asy_task_id="1",
-        pending_item_id="2",
-        item_key="p/w/job/x",
-        item_name="x",
-        task_type=1,
-        update_type=1,
-        version=1,
-        startup_mode=0,
-        released_by="u",
-        released_by_name="u",
-    )
-    envelope = DEPLOY_TASK.envelope(task, project_id="p", workspace_id="w")
+    task = work_item(startup_mode=0)
+    envelope = DEPLOY_TASK.envelope(task, project_id="demo", workspace_id="default")
     await sender.send(DEPLOYER_WORK.name, envelope)
     await sender.send(DEPLOYER_WORK.name, envelope)
     await asyncio.sleep(0.3)
@@ -329,19 +335,7 @@ async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
         FakeTarget(),
     )
     deps = Deps(store, target, locks, OutboxRelay(store.subtasks, bus, locks), SystemClock())  # type: ignore[arg-type]
-    task = DeployTask(
-        package_id="1",
-        asy_task_id="x",
-        pending_item_id="2",
-        item_key="demo/default/job/a",
-        item_name="a",
-        task_type=1,
-        update_type=1,
-        version=1,
-        startup_mode=1,
-        released_by="u-deployer",
-        released_by_name="deployer",
-    )
+    task = work_item(startup_mode=1)
     await store.record_progress(
         "1:2",
         {
