@@ -29,7 +29,3 @@ class FakeClock:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)

@@ -19,9 +19,6 @@ class Metrics:
     def value(self, name: str, **labels: str) -> int:
         return self._counts.get((name, tuple(sorted(labels.items()))), 0)
 
-    def total(self, name: str) -> int:
-        return sum(v for (n, _), v in self._counts.items() if n == name)
-
     def render(self) -> str:
         lines = []
         for (name, labels), value in sorted(self._counts.items()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -261,7 +261,3 @@ def dead_letter_headers(queue: str, reason: str) -> dict[str, Any]:
 def parse_reply(body: bytes) -> Reply:
     data = json.loads(body)
     return Reply.model_validate(data["payload"])
-
-
-def routes_for(subscriptions: Sequence[Subscription]) -> dict[str, Subscription]:
-    return {s.queue: s for s in subscriptions}

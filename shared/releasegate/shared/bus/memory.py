@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from releasegate.shared.bus.base import (
     DeadLetter,
@@ -213,9 +212,3 @@ class InMemoryBus:
         for timer in self._timers:
             timer.cancel()
         self._started = False
-
-    def queue_depth(self, queue: str) -> int:
-        return self._queue(queue).items.qsize()
-
-    def debug_state(self) -> dict[str, Any]:
-        return {q: self.queue_depth(q) for q in self._specs}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 TASK_TYPE_CODES = {"job": 1, "script": 2, "resource": 3}
-TASK_TYPE_NAMES = {v: k for k, v in TASK_TYPE_CODES.items()}
 
 UPDATE_ADD = 1
 UPDATE_MODIFY = 2
@@ -16,7 +15,6 @@ FAILED = 3
 RELEASING = 5
 REJECTED = 6  # a reviewer (deployer/admin) sent it back to the developer
 REVOKED = 7  # the applicant withdrew it
-FINAL_PACKAGE_STATUSES = (SUCCESSFUL, FAILED, REJECTED, REVOKED)
 
 # start_job_status of a task.
 START_NOT_STARTED = 0  # startup_mode 0, not a job, or not deployed yet
