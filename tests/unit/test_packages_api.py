@@ -227,3 +227,26 @@ async def test_compare_versions_of_two_packages(api: Api, flow: Flow) -> None:
         400,
         "DLF.0810",
     )
+
+
+async def test_only_an_admin_applies_on_behalf_of_another_user(api: Api, flow: Flow) -> None:
+    item = (await flow.submit("behalf", 1))["pending_item_id"]
+    body = {
+        "apply_user_id": "u-deployer",
+        "package_name": "p",
+        "pending_item_list": [item],
+        "approver_ids": ["u-admin"],
+    }
+    r = await api.http.post(
+        "/v2/demo/factory/pending-items/package", json=body, headers=api.headers("dev")
+    )
+    error(r, 403, "DLF.6888", "on behalf")
+    r = await api.http.post(
+        "/v2/demo/factory/pending-items/package",
+        json={**body, "approver_ids": ["u-deployer"], "apply_user_id": "u-dev"},
+        headers=api.headers("admin"),
+    )
+    assert r.status_code == 200, r.text
+    package_id = r.json()["release_package_id"]
+    pkg = (await flow.details(package_id)).json()["release_package"]
+    assert (pkg["apply_user_id"], pkg["apply_user_name"]) == ("u-dev", "dev")

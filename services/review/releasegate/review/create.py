@@ -29,7 +29,7 @@ log = logging.getLogger("releasegate.review")
 
 async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, Any]:
     p, env = msg.payload, msg.envelope
-    applicant_id = p.apply_user_id or p.actor.user_id
+    applicant_id = domain.applicant_of(p.apply_user_id, p.actor)
     approvers = await deps.identity.get_users(p.approver_ids)
     reviewers = await deps.store.reviewer_ids(env.project_id, env.workspace_id)
     domain.check_new_package(

@@ -42,6 +42,15 @@ class Policy:
     allow_self_release: bool = False
 
 
+def applicant_of(apply_user_id: str | None, actor: Actor) -> str:
+    """The caller applies for themselves; only an admin may apply for someone else."""
+    if apply_user_id in (None, actor.user_id):
+        return actor.user_id
+    if not actor.holds("admin"):
+        raise ReleasegateError(FORBIDDEN, "Only an admin may apply on behalf of another user.")
+    return apply_user_id
+
+
 def check_new_package(
     applicant_id: str,
     pending_item_ids: list[str],

@@ -14,8 +14,7 @@ from releasegate.gateway.idempotency import Idempotent
 from releasegate.gateway.rpc import actor, ask
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.contracts.packages import CREATE_PACKAGE, CreatePackage
-from releasegate.shared.errors import FORBIDDEN, NOT_FOUND, ReleasegateError
-from releasegate.shared.identity import Role
+from releasegate.shared.errors import NOT_FOUND, ReleasegateError
 from releasegate.shared.readmodels.packages import (
     PACKAGES,
     OrderColumn,
@@ -65,12 +64,6 @@ async def create_package(
     caller: Annotated[Caller, Depends(allowed("create_package"))],
     idempotency_id: Idempotent,  # a retry with the same key gets the first answer
 ) -> CreatedPackage:
-    if (
-        body.apply_user_id not in (None, caller.user.user_id)
-        and Role.ADMIN not in caller.roles
-        and not caller.user.is_tenant_admin()
-    ):
-        raise ReleasegateError(FORBIDDEN, "Only an admin may apply on behalf of another user.")
     result = await ask(
         ctx,
         caller,
