@@ -352,3 +352,28 @@ async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
     [finished] = bus.sent
     assert finished.type == "subtask.finished"
     assert finished.payload["start_job_status"] == START_SUCCEEDED
+
+
+async def test_a_catalog_write_without_its_history_is_completed_on_redelivery() -> None:
+    """A worker killed between the catalog write and the history entry: the
+    redelivery records the change once, with the version it really replaced."""
+    from releasegate.deployer.targets.catalog import CatalogTarget
+    from releasegate.shared.clock import FakeClock
+    from releasegate.shared.store.memory import MemoryDatabase
+
+    db = MemoryDatabase()
+    target = CatalogTarget(db, _Announcements(), FakeClock())  # type: ignore[arg-type]
+    await target.deploy(work_item(version=3, package_id="0", pending_item_id="1"), {"v": 3})
+    task = work_item(version=2)  # a rollback from 3 to 2
+    applied = await target.deploy(task, {"v": 2})
+    assert (applied.rollback, applied.previous_version) == (True, 3)
+    # Undo the history entry as if the worker had died right after the catalog write.
+    await db.collection(HISTORY).delete_one({"_id": task.idempotency_key})
+
+    again = await target.deploy(task, {"v": 2})
+
+    assert (again.rollback, again.previous_version) == (True, 3)
+    entry = await db.collection(HISTORY).find_one({"_id": task.idempotency_key})
+    assert entry is not None and entry["previous_version"] == 3 and entry["applied"]
+    live = await db.collection(CATALOG).find_one({"_id": task.item_key})
+    assert live is not None and live["version"] == 2

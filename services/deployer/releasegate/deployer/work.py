@@ -35,19 +35,22 @@ T = TypeVar("T")
 async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
     t = msg.payload
     subtask_id = f"{t.package_id}:{t.pending_item_id}"
+    stored: list[Outgoing] | None = None  # None: re-announce whatever is left
     async with deps.locks.hold(subtask_id):
         if await deps.store.outcome(subtask_id) is not None:
             log.info("already deployed; re-announcing", extra={"subtask": subtask_id})
         else:
-            await _deploy(subtask_id, msg, deps)
-    await deps.relay.drain(subtask_id)
+            stored = await _deploy(subtask_id, msg, deps)
+    await deps.relay.drain(subtask_id, stored=stored)
 
 
-async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None:
+async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> list[Outgoing] | None:
+    """Deploy, record the outcome; the announcement stored with it, or None when a
+    duplicate delivery's outcome came first."""
     t = msg.payload
     started = deps.clock.now_ms()
     scope = {"package_id": t.package_id, "pending_item_id": t.pending_item_id}
-    await deps.store.record_progress(
+    releasing = deps.store.record_progress(
         subtask_id,
         {
             **scope,
@@ -59,7 +62,10 @@ async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None
     )
     start, reason, applied = START_NOT_STARTED, "", Applied()
     try:
-        content = await deps.store.content(t.package_id, t.pending_item_id)
+        # Independent: the progress note and reading what to deploy share a round trip.
+        _, content = await asyncio.gather(
+            releasing, deps.store.content(t.package_id, t.pending_item_id)
+        )
         applied = await _with_retries(lambda: deps.target.deploy(t, content), deps, "deploy")
         status = SUCCESSFUL
     except TargetError as exc:
@@ -96,6 +102,7 @@ async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None
         message_id=stable_id("subtask.finished", subtask_id),
     )
     end = deps.clock.now_ms()
+    announcement = [Outgoing(finished)]
     first = await deps.store.record_outcome(
         subtask_id,
         {
@@ -112,13 +119,13 @@ async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None
             "updated_at": end,
             "worker": WORKER,
         },
-        [Outgoing(finished)],
+        announcement,
     )
     if not first:
         log.info(
             "a duplicate delivery finished first; its outcome stands", extra={"subtask": subtask_id}
         )
-        return
+        return None
     log.info(
         "task deployed" if status == SUCCESSFUL else "task failed",
         extra={
@@ -128,6 +135,7 @@ async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> None
             "rollback": applied.rollback,
         },
     )
+    return announcement
 
 
 async def _with_retries(op: Callable[[], Awaitable[T]], deps: Deps, what: str) -> T:

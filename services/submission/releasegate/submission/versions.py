@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 
@@ -118,7 +119,8 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
         s.description,
     )
     async with deps.locks.hold(key):
-        await deps.store.save_version(
+        # Storing the version and reading the item are independent: one round trip.
+        stored_version = deps.store.save_version(
             {
                 "_id": f"{key}@{s.version}",
                 "item_key": key,
@@ -134,7 +136,8 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
                 "message_id": envelope.message_id,
             }
         )
-        item = await deps.store.get_item(key) or domain.Item(
+        _, known = await asyncio.gather(stored_version, deps.store.get_item(key))
+        item = known or domain.Item(
             key,
             envelope.project_id,
             envelope.workspace_id,
@@ -148,10 +151,12 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
             await deps.store.save_item(domain.record_deployed(item, s.version))
             return
         decision = domain.decide_version(item, incoming)
-        task_id = await _apply(envelope, item, incoming, decision, deps)
+        # The task before the item: a crash in between repeats the same decision.
+        announced = await _apply(envelope, item, incoming, decision, deps)
         await deps.store.save_item(domain.after_decision(item, incoming, decision))
-    if task_id:
-        await deps.tasks_relay.drain(task_id)
+    if announced:
+        task_id, stored = announced
+        await deps.tasks_relay.drain(task_id, stored=stored, lock_key=key)
 
 
 async def _trim_versions(item: domain.Item, version: int, deps: Deps) -> domain.Item:
@@ -173,7 +178,8 @@ async def _apply(
     incoming: domain.Incoming,
     decision: domain.Decision,
     deps: Deps,
-) -> str | None:
+) -> tuple[str, list[Outgoing]] | None:
+    """Open or update the task; its id and the announcement stored with it."""
     if isinstance(decision, domain.NoTask):
         log.info("no task", extra={"item_key": item.key, "reason": decision.reason})
         return None
@@ -209,6 +215,7 @@ async def _apply(
             parent=envelope,
             message_id=stable_id("task.created", decision.task_id, str(incoming.version)),
         )
+        stored = [Outgoing(event)]
         await deps.store.create_task(
             {
                 "_id": decision.task_id,
@@ -224,7 +231,7 @@ async def _apply(
                 "created_at": deps.clock.now_ms(),
                 **fields,
             },
-            [Outgoing(event)],
+            stored,
         )
     else:
         event = TASK_SUPERSEDED.envelope(
@@ -234,5 +241,6 @@ async def _apply(
             parent=envelope,
             message_id=stable_id("task.superseded", decision.task_id, str(incoming.version)),
         )
-        await deps.store.update_task(decision.task_id, fields, [Outgoing(event)])
-    return decision.task_id
+        stored = [Outgoing(event)]
+        await deps.store.update_task(decision.task_id, fields, stored)
+    return decision.task_id, stored

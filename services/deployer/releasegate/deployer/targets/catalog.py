@@ -47,17 +47,45 @@ class CatalogTarget:
         if self._latency:
             await asyncio.sleep(self._latency)
         key = task.idempotency_key
-        done = await self.history.find_one({"_id": key})
-        if done is not None and done.get("applied"):
+        done, current = await asyncio.gather(
+            self.history.find_one({"_id": key}),
+            self.catalog.find_one({"_id": task.item_key}, projection={"content": 0}),
+        )
+        if done is not None and done.get("applied", True):
             return Applied(done["rollback"], done.get("previous_version"))
-        current = await self.catalog.find_one({"_id": task.item_key}, projection={"content": 0})
-        previous = current.get("version") if current and not current.get("deleted") else None
-        if done is not None:
+        if current is not None and current.get("change") == key:
+            # An earlier attempt wrote the catalog and died before the history: the
+            # version it replaced is kept beside the change.
+            previous = current.get("change_previous_version")
+        elif done is not None:
             previous = done.get("previous_version")  # the first attempt saw the true one
+        else:
+            previous = current.get("version") if current and not current.get("deleted") else None
         rollback = previous is not None and task.version < previous
         now = self._clock.now_ms()
+        # The catalog first, then the history entry that marks the change applied: a
+        # crash in between is repaired by the redelivery above, and a concurrent
+        # redelivery writes the same catalog document and loses the history insert.
+        await self.catalog.update_one(
+            {"_id": task.item_key},
+            {
+                "$set": {
+                    **_scope(task),
+                    "item_name": task.item_name,
+                    "task_type": task.task_type,
+                    "version": task.version,
+                    "content": None if task.update_type == UPDATE_DELETE else content,
+                    "deleted": task.update_type == UPDATE_DELETE,
+                    "package_id": task.package_id,
+                    "released_by": task.released_by,
+                    "released_at": now,
+                    "change": key,
+                    "change_previous_version": previous,
+                }
+            },
+            upsert=True,
+        )
         if done is None:
-            # A concurrent redelivery may claim it first; the catalog write is idempotent.
             with contextlib.suppress(DuplicateKey):
                 await self.history.insert_one(
                     {
@@ -74,28 +102,12 @@ class CatalogTarget:
                         "released_by": task.released_by,
                         "released_by_name": task.released_by_name,
                         "at": now,
-                        "applied": False,
+                        "applied": True,
                     }
                 )
-        await self.catalog.update_one(
-            {"_id": task.item_key},
-            {
-                "$set": {
-                    **_scope(task),
-                    "item_name": task.item_name,
-                    "task_type": task.task_type,
-                    "version": task.version,
-                    "content": None if task.update_type == UPDATE_DELETE else content,
-                    "deleted": task.update_type == UPDATE_DELETE,
-                    "package_id": task.package_id,
-                    "released_by": task.released_by,
-                    "released_at": now,
-                    "change": key,
-                }
-            },
-            upsert=True,
-        )
-        await self.history.update_one({"_id": key}, {"$set": {"applied": True}})
+        else:
+            # Written unapplied by an earlier release of this code; now it is.
+            await self.history.update_one({"_id": key}, {"$set": {"applied": True}})
         return Applied(rollback, previous)
 
     async def start(self, task: DeployTask) -> None:
