@@ -88,6 +88,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "kernel": platform.release(),
         "rabbitmq": version(["dpkg-query", "-W", "-f=${Version}", "rabbitmq-server"]),
+        "postgresql": version(["dpkg-query", "-W", "-f=${Version}", "postgresql"]),
+        "servers": os.environ.get("BENCH_SERVERS", ""),
         "quick": quick(),
         # The machine may be shared: the load when the numbers were taken.
         "loadavg_1m": round(os.getloadavg()[0], 2),

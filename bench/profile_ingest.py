@@ -1,6 +1,6 @@
 """Profile the submission service while it drains queued upstream events: the
 service runs under pyinstrument (its own process, as in production), the text
-report goes to bench/results/profile_ingest.txt.
+report goes to bench/results/profile_ingest.txt (the earlier one is in results/before/).
 
     python -m bench.profile_ingest [EVENTS]"""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 import time
 
@@ -39,6 +40,7 @@ def main(argv: list[str]) -> int:
     print(f"machine: {machine()}", flush=True)
     servers = start_servers()
     print(f"servers: {servers.kind} (FerretDB: {servers.mongodb_is_ferretdb})", flush=True)
+    os.environ["BENCH_SERVERS"] = servers.kind  # recorded with every result file
     results: list[Result] = []
     try:
         for name in chosen:

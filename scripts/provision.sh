@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provision the real servers the integration tests need when Docker is absent:
 #   - RabbitMQ from Debian's rabbitmq-server package (installed once);
-#   - FerretDB v1.24.2 (MongoDB wire protocol, SQLite handler) built from its Go module.
+#   - PostgreSQL from Debian's postgresql package (installed once), FerretDB's backend;
+#   - FerretDB v1.24.2 (MongoDB wire protocol) built from its Go module.
 # Idempotent: a second run finds both and does nothing. Everything is cached
 # outside the repo, under $RELEASEGATE_CACHE (default ~/.cache/releasegate).
 set -euo pipefail
@@ -28,6 +29,17 @@ if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-ser
   $SUDO pkill -f 'beam.*rabbit@' >/dev/null 2>&1 || true
 else
   log "rabbitmq-server present"
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  log "installing postgresql (Debian package)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  # The package starts a system cluster; ours are private clusters, so stop it.
+  $SUDO systemctl stop postgresql >/dev/null 2>&1 || $SUDO service postgresql stop >/dev/null 2>&1 || true
+else
+  log "postgresql present"
 fi
 
 if [ ! -x "$FERRETDB_BIN" ]; then

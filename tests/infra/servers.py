@@ -3,7 +3,9 @@
 1. ``RELEASEGATE_AMQP_URL`` / ``RELEASEGATE_MONGODB_URL`` from the environment;
 2. a working Docker engine: testcontainers (``rabbitmq:3.13-management``, ``mongo:7``);
 3. local servers started here: a private RabbitMQ node (Debian ``rabbitmq-server``)
-   and FerretDB v1.24.2 on SQLite, both provisioned by ``scripts/provision.sh``.
+   and FerretDB v1.24.2 on a private PostgreSQL cluster (Debian ``postgresql``; or on
+   SQLite with ``RELEASEGATE_FERRETDB_BACKEND=sqlite``), provisioned by
+   ``scripts/provision.sh``.
 
 ``restart_broker`` and ``restart_database`` exist only for local servers (the
 fault tests need them).
@@ -101,7 +103,7 @@ def _local() -> Servers:
     servers = Servers(
         rabbit.url,
         ferret.url,
-        "local",
+        f"local (FerretDB on {ferret.backend})",
         True,
         rabbit.restart,
         ferret.restart,

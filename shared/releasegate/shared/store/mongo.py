@@ -41,6 +41,8 @@ _TRANSIENT = (
     ServerSelectionTimeoutError,
 )
 
+_UNIQUE_VIOLATION = ("UNIQUE constraint failed", "(SQLSTATE 23505)")
+
 
 async def _guard(op: Callable[[], Awaitable[T]]) -> T:
     try:
@@ -50,8 +52,9 @@ async def _guard(op: Callable[[], Awaitable[T]]) -> T:
     except _TRANSIENT as exc:
         raise StoreUnavailable(str(exc)) from exc
     except OperationFailure as exc:
-        # FerretDB reports a unique violation by an update as an InternalError.
-        if "UNIQUE constraint failed" in str(exc):
+        # FerretDB reports a unique violation by an update as an InternalError: in
+        # SQLite's words on SQLite, as SQLSTATE 23505 on PostgreSQL.
+        if any(sign in str(exc) for sign in _UNIQUE_VIOLATION):
             raise DuplicateKey(str(exc)) from exc
         raise
 
