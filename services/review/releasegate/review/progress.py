@@ -24,23 +24,26 @@ async def subtask_finished(msg: Message[SubtaskFinished], deps: Deps) -> None:
         "reason": p.reason,
         "rollback": p.rollback,
     }
-    await record_outcomes(p.package_id, {p.pending_item_id: outcome}, deps, parent=msg.envelope)
-    await deps.relay.drain(p.package_id)
+    stored = await record_outcomes(
+        p.package_id, {p.pending_item_id: outcome}, deps, parent=msg.envelope
+    )
+    await deps.relay.drain(p.package_id, stored=stored)
 
 
 async def record_outcomes(
     package_id: str, outcomes: dict[str, dict[str, Any]], deps: Deps, parent: Envelope | None = None
-) -> None:
+) -> list[Outgoing] | None:
     """Record task outcomes once each (duplicates are ignored) and finish the package
-    when the last one is in."""
+    when the last one is in. The messages stored, or None if there was nothing new (a
+    redelivery: the previous attempt's outbox may still hold its messages)."""
     async with deps.locks.hold(package_id):
         package = await deps.store.get_package(package_id)
         if package is None or package["deploy_status"] != RELEASING:
-            return  # late or duplicate report for a finished package
+            return None  # late or duplicate report for a finished package
         finished = dict(package.get("finished") or {})
         new = {k: v for k, v in outcomes.items() if k not in finished}
         if not new:
-            return
+            return None
         now = deps.clock.now_ms()
         finished.update(new)
         sets: dict[str, Any] = {f"finished.{k}": v for k, v in new.items()}
@@ -62,6 +65,7 @@ async def record_outcomes(
             events.append(await _finished_event(package, result, finished, deps, parent))
             await deps.store.record(package, "finished", now, detail={"deploy_status": result})
         await deps.store.update_package(package_id, {"$set": sets}, events)
+        return events
 
 
 async def _finished_event(
