@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from releasegate.shared.contracts import Envelope
+
 T = TypeVar("T")
 
 
@@ -26,3 +28,17 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value {last!r}")
+
+
+class RecordingBus:
+    """A fake bus that records the ids of what is published and sent."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.sent: list[tuple[str, str]] = []
+
+    async def publish(self, envelope: Envelope) -> None:
+        self.published.append(envelope.message_id)
+
+    async def send(self, queue: str, envelope: Envelope) -> None:
+        self.sent.append((queue, envelope.message_id))

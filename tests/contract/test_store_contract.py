@@ -62,6 +62,26 @@ async def test_unique_compound_index_first_writer_wins(database: Database) -> No
     assert await coll.count({}) == 2
 
 
+async def test_insert_many_is_unordered_and_may_ignore_duplicates(database: Database) -> None:
+    coll = database.collection("c6")
+    await coll.ensure_indexes([IndexSpec((("k", 1),), unique=True, name="k")])
+    await coll.insert_one({"_id": 1, "k": "a"})
+    await coll.insert_many(
+        [{"_id": 1, "k": "x"}, {"_id": 2, "k": "b"}, {"_id": 3, "k": "a"}, {"_id": 4, "k": "d"}],
+        ignore_duplicates=True,
+    )
+    assert await coll.find({}, sort=[("_id", 1)]) == [
+        {"_id": 1, "k": "a"},
+        {"_id": 2, "k": "b"},
+        {"_id": 4, "k": "d"},
+    ]
+    with pytest.raises(DuplicateKey):
+        await coll.insert_many([{"_id": 2, "k": "z"}, {"_id": 5, "k": "e"}])
+    assert [d["_id"] for d in await coll.find({}, sort=[("_id", 1)])] == [1, 2, 4, 5]
+    await coll.insert_many([], ignore_duplicates=True)
+    assert await coll.count({}) == 4
+
+
 @pytest.mark.parametrize(
     ("filt", "expected"),
     [

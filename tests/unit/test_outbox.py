@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from releasegate.shared.contracts import Envelope
 from releasegate.shared.contracts.service import SERVICE_TICK, Tick
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.store.memory import MemoryCollection
 from releasegate.shared.store.outbox import OutboxRelay, Outgoing, with_outbox
+from tests.helpers import RecordingBus
 
 
 class CountingCollection(MemoryCollection):
@@ -23,18 +23,6 @@ class CountingCollection(MemoryCollection):
     async def find_one(self, filter: Mapping[str, Any], **kw: Any) -> dict[str, Any] | None:
         self.reads += 1
         return await super().find_one(filter, **kw)
-
-
-class RecordingBus:
-    def __init__(self) -> None:
-        self.published: list[str] = []
-        self.sent: list[tuple[str, str]] = []
-
-    async def publish(self, envelope: Envelope) -> None:
-        self.published.append(envelope.message_id)
-
-    async def send(self, queue: str, envelope: Envelope) -> None:
-        self.sent.append((queue, envelope.message_id))
 
 
 def message(n: int, queue: str | None = None) -> Outgoing:

@@ -9,6 +9,7 @@ from releasegate.review.settings import ReviewSettings
 from releasegate.shared.bus.base import Bus, Subscription
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.clock import Clock, SystemClock
+from releasegate.shared.groupcommit import GroupCommit
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.runtime import Worker
@@ -27,6 +28,7 @@ def build(settings: ReviewSettings, bus: Bus, db: Database, clock: Clock | None 
         locks=locks,
         relay=relay,
         clock=clock or SystemClock(),
+        outcomes=GroupCommit(locks),
         rpc_timeout_s=settings.rpc_timeout_s,
         creating_timeout_s=settings.creating_timeout_s,
         stuck_after_s=settings.stuck_after_s,

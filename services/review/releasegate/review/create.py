@@ -77,8 +77,9 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
         workspace_id=env.workspace_id,
         parent=env,
     )
+    stored = [Outgoing(created)]
     async with deps.locks.hold(package_id):
-        await deps.store.update_package(package_id, {"$set": {"state": READY}}, [Outgoing(created)])
+        await deps.store.update_package(package_id, {"$set": {"state": READY}}, stored)
         await deps.store.record(
             {**package, "_id": package_id},
             "created",
@@ -87,7 +88,7 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
             actor_name=p.actor.user_name,
             detail={"tasks": p.pending_item_ids, "approvers": p.approver_ids},
         )
-    await deps.relay.drain(package_id)
+    await deps.relay.drain(package_id, stored=stored)
     return {"package_name": p.package_name, "release_package_id": package_id}
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from releasegate.review.domain import Report
 from releasegate.review.repository import ReviewStore
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock
+from releasegate.shared.groupcommit import GroupCommit
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.locks import KeyedLocks
-from releasegate.shared.store.outbox import OutboxRelay
+from releasegate.shared.store.outbox import OutboxRelay, Outgoing
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class Deps:
     locks: KeyedLocks
     relay: OutboxRelay
     clock: Clock
+    # Task outcomes of one package, written together (see progress.record_outcomes).
+    outcomes: GroupCommit[Report, list[Outgoing] | None]
     rpc_timeout_s: float = 15.0
     creating_timeout_s: float = 60.0
     stuck_after_s: float = 600.0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from releasegate.shared.contracts.common import Actor
+from releasegate.shared.contracts.envelope import Envelope
 from releasegate.shared.errors import (
     APPROVER_IS_APPLICANT,
     APPROVER_NOT_ELIGIBLE,
@@ -134,6 +135,15 @@ def unpack_outcome(package: dict[str, Any], actor: Actor) -> int:
         FORBIDDEN,
         f"Only the applicant, a deployer or an admin may revoke package {package['_id']}.",
     )
+
+
+@dataclass(frozen=True)
+class Report:
+    """Task outcomes reported together (by one deployer message, or by the sweep),
+    by pending item id, and the message that reported them."""
+
+    outcomes: dict[str, dict[str, Any]]
+    parent: Envelope | None = None
 
 
 def release_result(task_count: int, finished: dict[str, dict[str, Any]]) -> int | None:

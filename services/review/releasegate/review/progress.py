@@ -6,6 +6,7 @@ from typing import Any
 
 from releasegate.review import domain
 from releasegate.review.deps import Deps
+from releasegate.review.repository import audit_entry
 from releasegate.shared.bus.base import Message
 from releasegate.shared.contracts.deploy import SubtaskFinished
 from releasegate.shared.contracts.envelope import Envelope
@@ -24,44 +25,82 @@ async def subtask_finished(msg: Message[SubtaskFinished], deps: Deps) -> None:
         "reason": p.reason,
         "rollback": p.rollback,
     }
-    await record_outcomes(p.package_id, {p.pending_item_id: outcome}, deps, parent=msg.envelope)
-    await deps.relay.drain(p.package_id)
+    stored = await record_outcomes(
+        p.package_id, {p.pending_item_id: outcome}, deps, parent=msg.envelope
+    )
+    await deps.relay.drain(p.package_id, stored=stored)
 
 
 async def record_outcomes(
     package_id: str, outcomes: dict[str, dict[str, Any]], deps: Deps, parent: Envelope | None = None
-) -> None:
+) -> list[Outgoing] | None:
     """Record task outcomes once each (duplicates are ignored) and finish the package
-    when the last one is in."""
-    async with deps.locks.hold(package_id):
-        package = await deps.store.get_package(package_id)
-        if package is None or package["deploy_status"] != RELEASING:
-            return  # late or duplicate report for a finished package
-        finished = dict(package.get("finished") or {})
-        new = {k: v for k, v in outcomes.items() if k not in finished}
-        if not new:
-            return
-        now = deps.clock.now_ms()
-        finished.update(new)
-        sets: dict[str, Any] = {f"finished.{k}": v for k, v in new.items()}
-        sets["last_progress_at"] = now
-        for item_id, outcome in new.items():
-            action = "task_deployed" if outcome["deploy_status"] == SUCCESSFUL else "task_failed"
-            await deps.store.record(
-                package,
-                action,
-                now,
-                key=item_id,
-                reason=outcome["reason"],
-                detail={"pending_item_id": item_id, **outcome},
-            )
+    when the last one is in; return once they are stored.
+
+    The deployers' reports of one package arrive in bursts: those that queue up behind
+    the package's lock are written together (a group commit), one package update for
+    all. The messages this caller is to publish: the report that finished the package
+    publishes ``package.finished``, the others [] (nothing), or None if the package
+    was no longer releasing (a redelivery of the report that finished it: its outbox
+    may still hold ``package.finished``)."""
+    return await deps.outcomes.submit(
+        package_id,
+        domain.Report(outcomes, parent),
+        lambda reports: _write(package_id, reports, deps),
+    )
+
+
+async def _write(
+    package_id: str, reports: list[domain.Report], deps: Deps
+) -> list[list[Outgoing] | None]:
+    """Store a batch of reports: one read, one audit insert, one package update."""
+    package = await deps.store.get_package(package_id)
+    if package is None or package["deploy_status"] != RELEASING:
+        return [None] * len(reports)  # late or duplicate reports for a finished package
+    finished = dict(package.get("finished") or {})
+    new: dict[str, dict[str, Any]] = {}
+    result: int | None = None
+    finisher = 0  # the report that finished the package
+    for i, report in enumerate(reports):
+        fresh = {k: v for k, v in report.outcomes.items() if k not in finished}
+        finished.update(fresh)
+        new.update(fresh)
         result = domain.release_result(package["task_count"], finished)
-        events: list[Outgoing] = []
         if result is not None:
-            sets.update(deploy_status=result, finished_at=now)
-            events.append(await _finished_event(package, result, finished, deps, parent))
-            await deps.store.record(package, "finished", now, detail={"deploy_status": result})
-        await deps.store.update_package(package_id, {"$set": sets}, events)
+            finisher = i
+            break  # the batch's later reports are late
+    # A package stores a message only when it finishes, so while it is releasing, a
+    # duplicate report has nothing to re-announce: [] for every report but the finisher.
+    publish: list[list[Outgoing] | None] = [[] for _ in reports]
+    if not new:
+        return publish
+    now = deps.clock.now_ms()
+    sets: dict[str, Any] = {f"finished.{k}": v for k, v in new.items()}
+    sets["last_progress_at"] = now
+    audit = [
+        audit_entry(
+            package,
+            "task_deployed" if outcome["deploy_status"] == SUCCESSFUL else "task_failed",
+            now,
+            key=item_id,
+            reason=outcome["reason"],
+            detail={"pending_item_id": item_id, **outcome},
+        )
+        for item_id, outcome in new.items()
+    ]
+    events: list[Outgoing] = []
+    if result is not None:
+        sets.update(deploy_status=result, finished_at=now)
+        events.append(
+            await _finished_event(package, result, finished, deps, reports[finisher].parent)
+        )
+        audit.append(audit_entry(package, "finished", now, detail={"deploy_status": result}))
+        publish[finisher] = events
+    # The audit entries first: a retry after a failed update writes them again (the
+    # replayed ones are skipped); after the update a retry finds nothing new.
+    await deps.store.record_all(audit)
+    await deps.store.update_package(package_id, {"$set": sets}, events)
+    return publish
 
 
 async def _finished_event(

@@ -67,11 +67,13 @@ async def deploy_packages(msg: Message[DeployPackages], deps: Deps) -> dict[str,
         domain.check_release(package, p.actor, policy)
     details, lost = [], []
     for package_id in p.package_ids:
+        stored: list[Outgoing] | None = None  # None: re-announce whatever is left
         try:
-            details.append(await _approve(package_id, p, env, policy, deps))
+            detail, stored = await _approve(package_id, p, env, policy, deps)
+            details.append(detail)
         except ReleasegateError as exc:
             lost.append(f"{package_id}: {exc.message}")
-        await deps.relay.drain(package_id)
+        await deps.relay.drain(package_id, stored=stored)
     if lost:
         done = ", ".join(str(d["package_id"]) for d in details) or "none"
         raise ReleasegateError(
@@ -82,7 +84,8 @@ async def deploy_packages(msg: Message[DeployPackages], deps: Deps) -> dict[str,
 
 async def _approve(
     package_id: str, p: DeployPackages, env: Envelope, policy: domain.Policy, deps: Deps
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[Outgoing] | None]:
+    """The release detail, and the messages stored (see ``apply_release``)."""
     async with deps.locks.hold(package_id):
         package = await deps.store.get_package(package_id)
         assert package is not None
@@ -108,22 +111,26 @@ async def _approve(
                 "correlation_id": env.correlation_id,
             }
             await decide_once(package_id, decision, deps)
-            await apply_release(package, decision, deps, parent=env)
+            stored = await apply_release(package, decision, deps, parent=env)
         else:
             await deps.store.update_package(package_id, {"$set": {"asy_task_id": asy_task_id}})
-    return {
+            stored = []
+    detail = {
         "asy_subtask_num": package["task_count"],
         "asy_task_id": asy_task_id,
         "package_id": int(package_id),
     }
+    return detail, stored
 
 
 async def apply_release(
     package: dict[str, Any], decision: dict[str, Any], deps: Deps, parent: Envelope | None = None
-) -> None:
-    """Mark the package releasing and fan it out, with the work items in its outbox.
-    Idempotent: the sweep re-applies a decision a crash left unapplied."""
+) -> list[Outgoing] | None:
+    """Mark the package releasing and fan it out, with the work items in its outbox;
+    the messages stored, or None if it was released already (its outbox may still hold
+    them). Idempotent: the sweep re-applies a decision a crash left unapplied."""
     package_id = package["_id"]
+    stored: list[Outgoing] | None = None
     if package["deploy_status"] != RELEASING:
         actor = Actor(user_id=decision["by"], user_name=decision["by_name"])
         asy_task_id = async_task_id(package_id)
@@ -168,6 +175,7 @@ async def apply_release(
             )
         )
         now = decision["at"]
+        stored = [releasing, *work]
         await deps.store.update_package(
             package_id,
             {
@@ -181,7 +189,7 @@ async def apply_release(
                     "last_progress_at": now,
                 }
             },
-            [releasing, *work],
+            stored,
         )
         await deps.store.record(
             package,
@@ -192,3 +200,4 @@ async def apply_release(
             detail={"startup_mode": decision["startup_mode"], "asy_task_id": asy_task_id},
         )
     await deps.store.decision_applied(package_id)
+    return stored

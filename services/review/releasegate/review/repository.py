@@ -31,6 +31,34 @@ DECISION_INDEXES = [IndexSpec((("applied", 1), ("at", 1)), name="unapplied")]
 APPROVAL_INDEXES = [IndexSpec((("package_id", 1),), name="by_package")]
 
 
+def audit_entry(
+    package: dict[str, Any],
+    action: str,
+    at: int,
+    *,
+    actor_id: str = "",
+    actor_name: str = "",
+    reason: str = "",
+    key: str = "",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An entry of the audit trail; its id makes a replayed entry a duplicate."""
+    return {
+        "_id": f"{package['_id']}:{action}:{key or actor_id}",
+        "package_id": package["_id"],
+        "project_id": package["project_id"],
+        "workspace_id": package["workspace_id"],
+        "action": action,
+        "at": at,
+        # Orders entries written in the same millisecond (one writer per package).
+        "seq": time.monotonic_ns(),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "reason": reason,
+        "detail": detail or {},
+    }
+
+
 class ReviewStore:
     def __init__(self, db: Database) -> None:
         self.packages: Collection = db.collection(PACKAGES)
@@ -98,35 +126,13 @@ class ReviewStore:
         return await self.approvals.count({"package_id": package_id})
 
     # -- audit -----------------------------------------------------------
-    async def record(
-        self,
-        package: dict[str, Any],
-        action: str,
-        at: int,
-        *,
-        actor_id: str = "",
-        actor_name: str = "",
-        reason: str = "",
-        key: str = "",
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Append to the audit trail; the id makes a replayed entry a no-op."""
-        entry = {
-            "_id": f"{package['_id']}:{action}:{key or actor_id}",
-            "package_id": package["_id"],
-            "project_id": package["project_id"],
-            "workspace_id": package["workspace_id"],
-            "action": action,
-            "at": at,
-            # Orders entries written in the same millisecond (one writer per package).
-            "seq": time.monotonic_ns(),
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "reason": reason,
-            "detail": detail or {},
-        }
-        with contextlib.suppress(DuplicateKey):
-            await self.audit.insert_one(entry)
+    async def record(self, package: dict[str, Any], action: str, at: int, **fields: Any) -> None:
+        """Append one entry (see ``audit_entry``) to the audit trail."""
+        await self.record_all([audit_entry(package, action, at, **fields)])
+
+    async def record_all(self, entries: list[dict[str, Any]]) -> None:
+        """Append entries in one round trip; a replayed entry is a no-op."""
+        await self.audit.insert_many(entries, ignore_duplicates=True)
 
     # -- reviewers and policy --------------------------------------------
     async def reviewer_ids(self, project_id: str, workspace_id: str) -> set[str]:

@@ -42,16 +42,19 @@ async def unpack_packages(msg: Message[UnpackPackages], deps: Deps) -> None:
         domain.unpack_outcome(package, p.actor)
     lost = []
     for package_id in p.package_ids:
+        stored: list[Outgoing] | None = None  # None: re-announce whatever is left
         try:
-            await _unpack(package_id, p, env, deps)
+            stored = await _unpack(package_id, p, env, deps)
         except ReleasegateError as exc:
             lost.append(f"{package_id}: {exc.message}")
-        await deps.relay.drain(package_id)
+        await deps.relay.drain(package_id, stored=stored)
     if lost:
         raise ReleasegateError(ALREADY_DECIDED, f"Not revoked: {'; '.join(lost)}.")
 
 
-async def _unpack(package_id: str, p: UnpackPackages, env: Envelope, deps: Deps) -> None:
+async def _unpack(
+    package_id: str, p: UnpackPackages, env: Envelope, deps: Deps
+) -> list[Outgoing] | None:
     async with deps.locks.hold(package_id):
         package = await deps.store.get_package(package_id)
         assert package is not None
@@ -66,15 +69,18 @@ async def _unpack(package_id: str, p: UnpackPackages, env: Envelope, deps: Deps)
             "reason": p.reason,
         }
         await decide_once(package_id, decision, deps)
-        await apply_return(package, decision, deps, parent=env)
+        return await apply_return(package, decision, deps, parent=env)
 
 
 async def apply_return(
     package: dict[str, Any], decision: dict[str, Any], deps: Deps, parent: Envelope | None = None
-) -> None:
-    """Idempotent: the sweep re-applies a decision a crash left unapplied."""
+) -> list[Outgoing] | None:
+    """Return the package's tasks; the message stored, or None if they were returned
+    already (its outbox may still hold it). Idempotent: the sweep re-applies a
+    decision a crash left unapplied."""
     package_id = package["_id"]
     status = decision["status"]
+    stored: list[Outgoing] | None = None
     if package["deploy_status"] != status:
         items = await package_items(deps.store.items, package_id)
         event = PACKAGE_RETURNED.envelope(
@@ -97,6 +103,7 @@ async def apply_return(
             parent=parent,
             message_id=stable_id("package.returned", package_id),
         )
+        stored = [Outgoing(event)]
         await deps.store.update_package(
             package_id,
             {
@@ -108,7 +115,7 @@ async def apply_return(
                     "reason": decision.get("reason", ""),
                 }
             },
-            [Outgoing(event)],
+            stored,
         )
         action = "rejected" if status == REJECTED else "revoked"
         await deps.store.record(
@@ -120,3 +127,4 @@ async def apply_return(
             reason=decision.get("reason", ""),
         )
     await deps.store.decision_applied(package_id)
+    return stored

@@ -57,12 +57,26 @@ class MemoryCollection:
                 if other_id != ignore_id and self._key(spec, other) == key:
                     raise DuplicateKey(f"E11000 duplicate key {spec.index_name}: {key}")
 
-    async def insert_one(self, doc: Doc) -> None:
+    def _insert(self, doc: Doc) -> None:
         if "_id" not in doc:
             raise ValueError("documents carry their own _id")
+        self._check_unique(doc)
+        self._docs[doc["_id"]] = copy.deepcopy(doc)
+
+    async def insert_one(self, doc: Doc) -> None:
         async with self._lock:
-            self._check_unique(doc)
-            self._docs[doc["_id"]] = copy.deepcopy(doc)
+            self._insert(doc)
+
+    async def insert_many(self, docs: Sequence[Doc], *, ignore_duplicates: bool = False) -> None:
+        duplicates = []
+        async with self._lock:
+            for doc in docs:
+                try:
+                    self._insert(doc)
+                except DuplicateKey as exc:
+                    duplicates.append(exc)
+        if duplicates and not ignore_duplicates:
+            raise duplicates[0]
 
     async def find_one(
         self,

@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
     AutoReconnect,
+    BulkWriteError,
     ConnectionFailure,
     DuplicateKeyError,
     NetworkTimeout,
@@ -33,6 +34,7 @@ from releasegate.shared.store.base import (
 )
 
 T = TypeVar("T")
+DUPLICATE_KEY_CODE = 11000
 _TRANSIENT = (
     AutoReconnect,
     ConnectionFailure,
@@ -74,6 +76,24 @@ class MongoCollection:
 
     async def insert_one(self, doc: Doc) -> None:
         await _guard(lambda: self._c.insert_one(dict(doc)))
+
+    async def insert_many(self, docs: Sequence[Doc], *, ignore_duplicates: bool = False) -> None:
+        if not docs:
+            return  # pymongo refuses an empty batch
+
+        async def run() -> None:
+            try:
+                await self._c.insert_many([dict(d) for d in docs], ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if exc.details.get("writeConcernErrors") or any(
+                    e.get("code") != DUPLICATE_KEY_CODE for e in errors
+                ):
+                    raise
+                if not ignore_duplicates:
+                    raise DuplicateKey(str(exc)) from exc
+
+        await _guard(run)
 
     async def find_one(
         self,

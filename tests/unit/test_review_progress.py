@@ -1,0 +1,169 @@
+"""Task outcomes are group-committed (in memory): the reports of a package that queue
+up behind its lock are stored in one package update, each exactly once; the package
+finishes once; a failed write fails every report of its batch, and a retry stores
+them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from releasegate.review.deps import Deps
+from releasegate.review.progress import subtask_finished
+from releasegate.review.repository import ReviewStore
+from releasegate.shared.bus.base import Message
+from releasegate.shared.clock import FakeClock
+from releasegate.shared.contracts.deploy import SUBTASK_FINISHED, SubtaskFinished
+from releasegate.shared.groupcommit import GroupCommit
+from releasegate.shared.identity import IdentityStore
+from releasegate.shared.ids import stable_id
+from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.readmodels.codes import FAILED, RELEASING, SUCCESSFUL
+from releasegate.shared.readmodels.packages import PACKAGES
+from releasegate.shared.store.base import StoreUnavailable, UpdateOutcome
+from releasegate.shared.store.memory import MemoryCollection, MemoryDatabase
+from releasegate.shared.store.outbox import OutboxRelay
+from tests.helpers import RecordingBus
+
+PACKAGE = "42"
+FINISHED = stable_id("package.finished", PACKAGE)
+
+
+class SlowPackages(MemoryCollection):
+    """Package updates that take a round trip (they yield), counted, failing while
+    ``failing`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__(PACKAGES)
+        self.updates = 0
+        self.failing = False
+
+    async def update_one(
+        self, filter: Mapping[str, Any], update: Mapping[str, Any], **kw: Any
+    ) -> UpdateOutcome:
+        self.updates += 1
+        await asyncio.sleep(0)  # meanwhile the other reports arrive and queue up
+        if self.failing:
+            raise StoreUnavailable("the database is away")
+        return await super().update_one(filter, update, **kw)
+
+
+async def releasing(tasks: list[str]) -> tuple[Deps, SlowPackages, RecordingBus]:
+    """The review service's dependencies, with a package releasing ``tasks``."""
+    db, packages, locks, bus = MemoryDatabase(), SlowPackages(), KeyedLocks(), RecordingBus()
+    store = ReviewStore(db)
+    store.packages = packages
+    deps = Deps(
+        store=store,
+        identity=IdentityStore(db),
+        bus=bus,  # type: ignore[arg-type]
+        locks=locks,
+        relay=OutboxRelay(packages, bus, locks),  # type: ignore[arg-type]
+        clock=FakeClock(),
+        outcomes=GroupCommit(locks),
+    )
+    await packages.insert_one(
+        {
+            "_id": PACKAGE,
+            "project_id": "demo",
+            "workspace_id": "default",
+            "deploy_status": RELEASING,
+            "task_count": len(tasks),
+            "item_ids": tasks,
+            "finished": {},
+            "asy_task_id": "t",
+            "outbox": {},
+            "outbox_n": 0,
+        }
+    )
+    await store.insert_items(
+        [
+            {
+                "_id": f"{PACKAGE}:{t}",
+                "package_id": PACKAGE,
+                "position": n,
+                "pending_item_id": t,
+                "item_key": f"demo/default/job/j{t}",
+                "pending_version": 1,
+                "update_type": 1,
+            }
+            for n, t in enumerate(tasks)
+        ]
+    )
+    return deps, packages, bus
+
+
+def report(task: str, status: int = SUCCESSFUL) -> Message[SubtaskFinished]:
+    payload = SubtaskFinished(
+        package_id=PACKAGE,
+        pending_item_id=task,
+        item_key=f"demo/default/job/j{task}",
+        version=1,
+        update_type=1,
+        deploy_status=status,  # type: ignore[arg-type]
+        start_job_status=0,
+    )
+    envelope = SUBTASK_FINISHED.envelope(
+        payload,
+        project_id="demo",
+        workspace_id="default",
+        message_id=stable_id("subtask.finished", f"{PACKAGE}:{task}"),
+    )
+    return Message(envelope, payload)
+
+
+async def package(deps: Deps) -> dict[str, Any]:
+    found = await deps.store.packages.find_one({"_id": PACKAGE})
+    assert found is not None
+    return found
+
+
+async def finished_once(deps: Deps, bus: RecordingBus, tasks: list[str]) -> None:
+    """Every outcome recorded once, the package finished, announced once."""
+    pkg = await package(deps)
+    assert pkg["deploy_status"] == SUCCESSFUL and sorted(pkg["finished"]) == sorted(tasks)
+    assert pkg["outbox"] == {} and pkg["outbox_n"] == 0
+    assert bus.published == [FINISHED]
+    assert await deps.store.audit.count({"action": "task_deployed"}) == len(tasks)
+    assert await deps.store.audit.count({"action": "finished"}) == 1
+
+
+async def test_reports_that_queue_up_are_stored_in_one_package_update() -> None:
+    tasks = [str(n) for n in range(20)]
+    deps, packages, bus = await releasing(tasks)
+
+    await asyncio.gather(*(subtask_finished(report(t), deps) for t in tasks))
+
+    # The first report alone, the 19 that queued up behind it together, and the
+    # removal of package.finished from the outbox once it was published.
+    assert packages.updates == 3
+    await finished_once(deps, bus, tasks)
+
+
+async def test_a_failed_write_fails_every_report_of_its_batch_and_a_retry_stores_them() -> None:
+    tasks = [str(n) for n in range(10)]
+    deps, packages, bus = await releasing(tasks)
+    packages.failing = True
+
+    failed = await asyncio.gather(
+        *(subtask_finished(report(t), deps) for t in tasks), return_exceptions=True
+    )
+
+    assert packages.updates == 2  # two batches: the first report, then the nine others
+    assert all(isinstance(f, StoreUnavailable) for f in failed)  # every report raised
+    assert (await package(deps))["finished"] == {}
+    packages.failing = False
+    await asyncio.gather(*(subtask_finished(report(t), deps) for t in tasks))  # redelivered
+    await finished_once(deps, bus, tasks)
+
+
+async def test_duplicate_and_late_reports_are_ignored() -> None:
+    tasks = [str(n) for n in range(10)]
+    deps, _, bus = await releasing(tasks)
+
+    await asyncio.gather(*(subtask_finished(report(t), deps) for t in tasks + tasks))
+    await subtask_finished(report("3", FAILED), deps)  # late, and says otherwise
+
+    await finished_once(deps, bus, tasks)
+    assert (await package(deps))["finished"]["3"]["deploy_status"] == SUCCESSFUL
