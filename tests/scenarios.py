@@ -202,6 +202,8 @@ async def release_rules(flow: Flow, users: Users) -> None:
 async def lost_role_rules(flow: Flow, users: Users) -> None:
     await users.add("u-dep4", [Role.DEPLOYER])
     package_id = await _one_package(flow, "lr_x", approvers=["u-dep4"])
+    # On the real processes this write is like the CLI's: a gateway that had cached dep4
+    # would see it only after RELEASEGATE_IDENTITY_CACHE_TTL_S; dep4 has made no call yet.
     await users.add("u-dep4", [Role.VIEWER])
     error(await flow.deploy([package_id], user="dep4"), 403, "DLF.6888")
 

@@ -9,12 +9,12 @@ from fastapi import FastAPI
 from releasegate.gateway.app import create_app
 from releasegate.gateway.context import GatewayContext
 from releasegate.gateway.idempotency import IdempotencyStore
+from releasegate.gateway.identity_cache import CachedIdentityStore
 from releasegate.gateway.replay import SeenSignatures
 from releasegate.gateway.settings import GatewaySettings
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock, SystemClock
 from releasegate.shared.credentials import CredentialStore, SecretBox
-from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
 from releasegate.shared.tokens import TokenKeys
 
@@ -48,7 +48,7 @@ def build(settings: GatewaySettings, bus: Bus, db: Database, clock: Clock | None
         settings=settings,
         bus=bus,
         db=db,
-        identity=IdentityStore(db),
+        identity=CachedIdentityStore(db, clock, int(settings.identity_cache_ttl_s * 1000)),
         clock=clock,
         token_keys=TokenKeys.load(settings.token_secret, settings.token_jwks_file),
         credentials=credential_store(settings, db),

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
+from releasegate.gateway.identity_cache import CachedIdentityStore
 from releasegate.gateway.settings import GatewaySettings
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock
 from releasegate.shared.credentials import CredentialStore
-from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
 from releasegate.shared.tokens import TokenKeys
 
@@ -25,7 +25,7 @@ class GatewayContext:
     settings: GatewaySettings
     bus: Bus
     db: Database
-    identity: IdentityStore
+    identity: CachedIdentityStore  # users and projects read through a short-lived cache
     clock: Clock
     token_keys: TokenKeys
     credentials: CredentialStore

@@ -27,6 +27,11 @@ class GatewaySettings(CommonSettings):
     signature_window_s: int = Field(900, ge=1, le=3600)
     # How long an Idempotency-Key is remembered (a retry after that runs again).
     idempotency_ttl_s: int = Field(24 * 3600, ge=60)
+    # How long a user or project read for authentication is reused (0: read every
+    # request). The gateway's own identity changes apply at once; changes made elsewhere
+    # (the `releasegate users` CLI, another replica) within this time, so a disabled
+    # user or a revoked role is still accepted for up to this long.
+    identity_cache_ttl_s: float = Field(2.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_placeholder_credentials_key(self) -> GatewaySettings:

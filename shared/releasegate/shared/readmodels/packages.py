@@ -3,6 +3,7 @@ tasks, owned by the deployer: collection names, indexes, API views and queries."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 
 from releasegate.shared.readmodels.codes import START_NOT_STARTED, SUCCESSFUL
 from releasegate.shared.readmodels.filters import fuzzy, time_window
+from releasegate.shared.readmodels.paging import find_page
 from releasegate.shared.store.base import Collection, Database, IndexSpec
 from releasegate.shared.store.outbox import OUTBOX_INDEX
 
@@ -182,14 +184,15 @@ async def list_packages(
 ) -> tuple[list[PackageView], int]:
     filt = packages_filter(project_id, workspace_id, q)
     direction = 1 if q.sorted_direction == "asc" else -1
-    docs = await packages.find(
+    docs, total = await find_page(
+        packages,
         filt,
         sort=[(q.order_column, direction), ("_id", direction)],
         skip=q.offset,
         limit=q.limit,
         projection={"outbox": 0},
     )
-    return [package_view(d) for d in docs], await packages.count(filt)
+    return [package_view(d) for d in docs], total
 
 
 async def find_package(
@@ -220,7 +223,10 @@ async def final_outcomes(subtasks: Collection, package_id: str) -> dict[str, dic
 
 async def subtask_states(db: Database, package_id: str) -> dict[str, dict[str, Any]]:
     """Each task's latest known state: its outcome, else its progress, else absent."""
-    progress = await db.collection(PROGRESS).find({"package_id": package_id})
+    progress, outcomes = await asyncio.gather(
+        db.collection(PROGRESS).find({"package_id": package_id}),
+        final_outcomes(db.collection(SUBTASKS), package_id),
+    )
     states = {d["pending_item_id"]: d for d in progress}
-    states.update(await final_outcomes(db.collection(SUBTASKS), package_id))
+    states.update(outcomes)
     return states

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from releasegate.shared.readmodels.filters import fuzzy, time_window
+from releasegate.shared.readmodels.paging import find_page
 from releasegate.shared.store.base import Collection, IndexSpec
 from releasegate.shared.store.outbox import OUTBOX_INDEX
 
@@ -122,14 +123,14 @@ async def list_pending_items(
     tasks: Collection, project_id: str, workspace_id: str, q: PendingItemQuery
 ) -> tuple[list[PendingItemView], int]:
     filt = pending_items_filter(project_id, workspace_id, q)
-    docs = await tasks.find(
+    docs, total = await find_page(
+        tasks,
         filt,
         sort=[("submit_timestamp", -1), ("_id", -1)],
         skip=q.offset,
         limit=q.limit,
         projection={"outbox": 0},
     )
-    total = await tasks.count(filt)
     return [pending_item_view(d) for d in docs], total
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from releasegate.shared.readmodels.filters import fuzzy
+from releasegate.shared.readmodels.paging import find_page
 from releasegate.shared.store.base import Database, IndexSpec
 
 CATALOG = "production_catalog"
@@ -56,17 +57,22 @@ async def production_items(
     db: Database, project_id: str, workspace_id: str, item_name: str | None, limit: int, offset: int
 ) -> tuple[list[ProductionItem], int]:
     filt = _scope(project_id, workspace_id, item_name)
-    coll = db.collection(CATALOG)
-    docs = await coll.find(
-        filt, sort=[("item_name", 1)], skip=offset, limit=limit, projection={"content": 0}
+    docs, total = await find_page(
+        db.collection(CATALOG),
+        filt,
+        sort=[("item_name", 1)],
+        skip=offset,
+        limit=limit,
+        projection={"content": 0},
     )
-    return [ProductionItem.model_validate(d) for d in docs], await coll.count(filt)
+    return [ProductionItem.model_validate(d) for d in docs], total
 
 
 async def production_history(
     db: Database, project_id: str, workspace_id: str, item_name: str | None, limit: int, offset: int
 ) -> tuple[list[ProductionChange], int]:
     filt = {**_scope(project_id, workspace_id, item_name), "applied": True}
-    coll = db.collection(HISTORY)
-    docs = await coll.find(filt, sort=[("at", -1), ("_id", 1)], skip=offset, limit=limit)
-    return [ProductionChange.model_validate(d) for d in docs], await coll.count(filt)
+    docs, total = await find_page(
+        db.collection(HISTORY), filt, sort=[("at", -1), ("_id", 1)], skip=offset, limit=limit
+    )
+    return [ProductionChange.model_validate(d) for d in docs], total

@@ -4,6 +4,7 @@ comparison of the versions in two packages."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -58,14 +59,23 @@ async def package_details(
     package = await find_package(db.collection(PACKAGES), project_id, workspace_id, package_id)
     if package is None:
         return None
-    items = await package_items(db.collection(PACKAGE_ITEMS), package_id)
-    subtasks = await subtask_states(db, package_id)
+    items, subtasks = await _items_and_states(db, package_id)
     return PackageDetails(
         release_package=package_view(package),
         task_details=[
             task_detail_view(i, package, subtasks.get(i["pending_item_id"])) for i in items
         ],
     )
+
+
+async def _items_and_states(
+    db: Database, package_id: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """A package's items and its tasks' states, read together."""
+    both: tuple[list[dict[str, Any]], dict[str, dict[str, Any]]] = await asyncio.gather(
+        package_items(db.collection(PACKAGE_ITEMS), package_id), subtask_states(db, package_id)
+    )
+    return both
 
 
 def _subtask_status(package: dict[str, Any], sub: dict[str, Any] | None) -> SystemStatus:
@@ -105,8 +115,7 @@ async def system_task(
     )
     if package is None:
         return None
-    items = await package_items(db.collection(PACKAGE_ITEMS), package["_id"])
-    subtasks = await subtask_states(db, package["_id"])
+    items, subtasks = await _items_and_states(db, package["_id"])
     base = package.get("last_progress_at") or package["apply_timestamp"]
     views = []
     for item in items:
@@ -184,13 +193,17 @@ async def compare_packages(
     db: Database, project_id: str, workspace_id: str, base_id: str, target_id: str
 ) -> PackageComparison | None:
     """Item by item: what the target package adds, removes or changes against base."""
-    packages = db.collection(PACKAGES)
-    for package_id in (base_id, target_id):
-        if await find_package(packages, project_id, workspace_id, package_id) is None:
-            return None
-    items = db.collection(PACKAGE_ITEMS)
-    base = {i["item_key"]: i for i in await package_items(items, base_id, with_content=True)}
-    target = {i["item_key"]: i for i in await package_items(items, target_id, with_content=True)}
+    packages, items = db.collection(PACKAGES), db.collection(PACKAGE_ITEMS)
+    found = await asyncio.gather(
+        *(find_package(packages, project_id, workspace_id, p) for p in (base_id, target_id))
+    )
+    if None in found:
+        return None
+    base_items, target_items = await asyncio.gather(
+        *(package_items(items, p, with_content=True) for p in (base_id, target_id))
+    )
+    base = {i["item_key"]: i for i in base_items}
+    target = {i["item_key"]: i for i in target_items}
     return PackageComparison(
         base_package_id=base_id,
         target_package_id=target_id,

@@ -9,6 +9,7 @@ only there.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -84,8 +85,10 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> UsersPage:
-    users = await ctx.identity.list_users(caller.project_id, skip=offset, limit=limit)
-    total = await ctx.identity.count_users(caller.project_id)
+    users, total = await asyncio.gather(
+        ctx.identity.list_users(caller.project_id, skip=offset, limit=limit),
+        ctx.identity.count_users(caller.project_id),
+    )
     return UsersPage(users=[_view(u, caller.workspace_id) for u in users], total=total)
 
 
