@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request, Security
 from fastapi.security import APIKeyHeader
@@ -90,13 +90,16 @@ async def authenticate(
 
 
 def _token_user(ctx: GatewayContext, token: str) -> str:
-    try:
-        claims = verify_token(
-            token,
+    def verify(t: str) -> dict[str, Any]:
+        return verify_token(
+            t,
             ctx.token_keys,
             issuer=ctx.settings.token_issuer,
             audience=ctx.settings.token_audience,
         )
+
+    try:
+        claims = ctx.verified_tokens.claims(token, verify)
     except TokenError as exc:
         raise ReleasegateError(UNAUTHENTICATED, f"Invalid token: {exc}") from exc
     return str(claims["sub"])

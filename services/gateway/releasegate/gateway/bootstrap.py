@@ -12,6 +12,7 @@ from releasegate.gateway.idempotency import IdempotencyStore
 from releasegate.gateway.identity_cache import CachedIdentityStore
 from releasegate.gateway.replay import SeenSignatures
 from releasegate.gateway.settings import GatewaySettings
+from releasegate.gateway.token_cache import VerifiedTokens
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock, SystemClock
 from releasegate.shared.credentials import CredentialStore, SecretBox
@@ -54,5 +55,6 @@ def build(settings: GatewaySettings, bus: Bus, db: Database, clock: Clock | None
         credentials=credential_store(settings, db),
         seen_signatures=SeenSignatures(db, clock),
         idempotency=IdempotencyStore(db, clock, settings.idempotency_ttl_s * 1000, lease_ms),
+        verified_tokens=VerifiedTokens(),
     )
     return Gateway(app=create_app(context), context=context)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from releasegate.gateway.identity_cache import CachedIdentityStore
 from releasegate.gateway.settings import GatewaySettings
+from releasegate.gateway.token_cache import VerifiedTokens
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock
 from releasegate.shared.credentials import CredentialStore
@@ -31,9 +32,11 @@ class GatewayContext:
     credentials: CredentialStore
     seen_signatures: SeenSignatures
     idempotency: IdempotencyStore
+    verified_tokens: VerifiedTokens
 
 
-def _context(request: Request) -> GatewayContext:
+async def _context(request: Request) -> GatewayContext:
+    # async: FastAPI runs a plain ``def`` dependency on a worker thread, per request.
     ctx: GatewayContext = request.app.state.context
     return ctx
 

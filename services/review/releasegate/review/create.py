@@ -79,7 +79,13 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
     )
     stored = [Outgoing(created)]
     async with deps.locks.hold(package_id):
-        await deps.store.update_package(package_id, {"$set": {"state": READY}}, stored)
+        # The package lists its tasks, so one read answers a poll (readmodels.releases).
+        task_list = [
+            {"pending_item_id": t.pending_item_id, "item_name": t.item_name} for t in tasks
+        ]
+        await deps.store.update_package(
+            package_id, {"$set": {"state": READY, "task_list": task_list}}, stored
+        )
         await deps.store.record(
             {**package, "_id": package_id},
             "created",

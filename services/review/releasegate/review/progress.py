@@ -24,6 +24,8 @@ async def subtask_finished(msg: Message[SubtaskFinished], deps: Deps) -> None:
         "start_job_status": p.start_job_status,
         "reason": p.reason,
         "rollback": p.rollback,
+        # When the deployer finished it: the task's lastUpdate in a poll.
+        "updated_at": int(msg.envelope.occurred_at.timestamp() * 1000),
     }
     stored = await record_outcomes(
         p.package_id, {p.pending_item_id: outcome}, deps, parent=msg.envelope

@@ -82,6 +82,7 @@ async def _stuck_releases(deps: Deps, now: int) -> None:
                     "start_job_status": sub.get("start_job_status", 0),
                     "reason": sub.get("reason", ""),
                     "rollback": sub.get("rollback", False),
+                    "updated_at": sub.get("finished_at", now),
                 }
             else:
                 outcomes[item_id] = {
@@ -89,6 +90,7 @@ async def _stuck_releases(deps: Deps, now: int) -> None:
                     "start_job_status": START_NOT_STARTED,
                     "reason": f"no progress for {deps.stuck_after_s:g}s; the release was stopped",
                     "rollback": False,
+                    "updated_at": now,
                 }
         log.warning(
             "stuck release finished", extra={"package_id": package["_id"], "tasks": len(outcomes)}

@@ -3,7 +3,6 @@ tasks, owned by the deployer: collection names, indexes, API views and queries."
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -221,12 +220,11 @@ async def final_outcomes(subtasks: Collection, package_id: str) -> dict[str, dic
     return {d["pending_item_id"]: d for d in docs}
 
 
-async def subtask_states(db: Database, package_id: str) -> dict[str, dict[str, Any]]:
-    """Each task's latest known state: its outcome, else its progress, else absent."""
-    progress, outcomes = await asyncio.gather(
-        db.collection(PROGRESS).find({"package_id": package_id}),
-        final_outcomes(db.collection(SUBTASKS), package_id),
-    )
+async def subtask_states(db: Database, package: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each task's latest known state: the outcome the review service recorded in the
+    package (where the package's own status comes from, so a task and its package
+    never disagree), else the deployer's progress, else absent."""
+    progress = await db.collection(PROGRESS).find({"package_id": package["_id"]})
     states = {d["pending_item_id"]: d for d in progress}
-    states.update(outcomes)
+    states.update(package.get("finished") or {})
     return states

@@ -59,7 +59,7 @@ async def package_details(
     package = await find_package(db.collection(PACKAGES), project_id, workspace_id, package_id)
     if package is None:
         return None
-    items, subtasks = await _items_and_states(db, package_id)
+    items, subtasks = await _items_and_states(db, package)
     return PackageDetails(
         release_package=package_view(package),
         task_details=[
@@ -69,11 +69,12 @@ async def package_details(
 
 
 async def _items_and_states(
-    db: Database, package_id: str
+    db: Database, package: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """A package's items and its tasks' states, read together."""
     both: tuple[list[dict[str, Any]], dict[str, dict[str, Any]]] = await asyncio.gather(
-        package_items(db.collection(PACKAGE_ITEMS), package_id), subtask_states(db, package_id)
+        package_items(db.collection(PACKAGE_ITEMS), package["_id"]),
+        subtask_states(db, package),
     )
     return both
 
@@ -115,18 +116,24 @@ async def system_task(
     )
     if package is None:
         return None
-    items, subtasks = await _items_and_states(db, package["_id"])
+    # One document answers a poll: the package lists its tasks and carries each task's
+    # recorded outcome. Packages stored before they listed their tasks read the items.
+    tasks = package.get("task_list") or [
+        {"pending_item_id": i["pending_item_id"], "item_name": i["item_name"]}
+        for i in await package_items(db.collection(PACKAGE_ITEMS), package["_id"])
+    ]
+    outcomes = package.get("finished") or {}
     base = package.get("last_progress_at") or package["apply_timestamp"]
     views = []
-    for item in items:
-        sub = subtasks.get(item["pending_item_id"])
+    for position, task in enumerate(tasks):
+        sub = outcomes.get(task["pending_item_id"])
         views.append(
             SubtaskView(
-                id=f"{asy_task_id}-{item['position'] + 1}",
-                name=item["item_name"],
+                id=f"{asy_task_id}-{position + 1}",
+                name=task["item_name"],
                 lastUpdate=(sub or {}).get("updated_at", base),
                 status=_subtask_status(package, sub),
-                taskId=item["pending_item_id"],
+                taskId=task["pending_item_id"],
             )
         )
     last = max([base, *(v.lastUpdate for v in views)])
