@@ -3,6 +3,7 @@ the API's pending items) and job versions (latest N per item)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from typing import Any
 
@@ -87,8 +88,10 @@ class SubmissionStore:
         await self.tasks.update_one({"_id": task_id}, with_outbox(update, events))
 
     async def tasks_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        docs = await self.tasks.find({"_id": {"$in": ids}}, projection={"outbox": 0})
-        return {d["_id"]: d for d in docs}
+        # One lookup by _id each, together: FerretDB pushes no $in down, so
+        # {_id: {$in: ids}} read the whole collection for every package created.
+        docs = await asyncio.gather(*(self.get_task(i) for i in dict.fromkeys(ids)))
+        return {d["_id"]: d for d in docs if d is not None}
 
     async def tasks_of_package(self, package_id: str) -> list[dict[str, Any]]:
         return await self.tasks.find({"package_id": package_id}, projection={"outbox": 0})

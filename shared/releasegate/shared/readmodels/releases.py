@@ -26,6 +26,21 @@ from releasegate.shared.readmodels.packages import (
 )
 from releasegate.shared.store.base import Database
 
+# What a poll reads of the package: only these cross the wire and are decoded.
+POLLED_FIELDS = dict.fromkeys(
+    (
+        "package_name",
+        "deploy_status",
+        "apply_timestamp",
+        "deploy_timestamp",
+        "finished_at",
+        "last_progress_at",
+        "task_list",
+        "finished",
+    ),
+    1,
+)
+
 SystemStatus = Literal["WAITING_APPROVAL", "RUNNING", "SUCCESSFUL", "FAILED"]
 
 
@@ -112,7 +127,7 @@ async def system_task(
             "workspace_id": workspace_id,
             "state": READY,
         },
-        projection={"outbox": 0},
+        projection=POLLED_FIELDS,
     )
     if package is None:
         return None
