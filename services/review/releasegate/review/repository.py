@@ -88,10 +88,8 @@ class ReviewStore:
         await self.packages.update_one({"_id": package_id}, with_outbox(update, events or []))
 
     async def insert_items(self, docs: list[dict[str, Any]]) -> None:
-        for doc in docs:
-            # A replay after a crash finds the snapshot already there.
-            with contextlib.suppress(DuplicateKey):
-                await self.items.insert_one(doc)
+        # One batch; a replay after a crash finds some snapshots already there.
+        await self.items.insert_many(docs, ignore_duplicates=True)
 
     # -- decided once ----------------------------------------------------
     async def decide(self, package_id: str, decision: dict[str, Any]) -> bool:
