@@ -10,7 +10,7 @@ from releasegate.shared.readmodels.codes import RELEASING, SUCCESSFUL
 from releasegate.shared.readmodels.packages import PACKAGE_ITEMS, PACKAGES, READY
 from releasegate.shared.readmodels.releases import system_task
 from releasegate.shared.store.base import Collection
-from releasegate.shared.store.memory import MemoryCollection, MemoryDatabase
+from releasegate.shared.store.memory import MemoryDatabase
 
 
 class ReadCountingDatabase(MemoryDatabase):
@@ -20,20 +20,21 @@ class ReadCountingDatabase(MemoryDatabase):
         super().__init__()
         self.reads: Counter[str] = Counter()
 
-    def collection(self, name: str) -> Collection:
-        inner = super().collection(name)
-        reads = self.reads
+    def collection(self, name: str) -> Any:  # reads the way a Collection does
+        return _Counted(super().collection(name), name, self.reads)
 
-        class Counted(MemoryCollection):
-            async def find_one(self, *a: Any, **kw: Any) -> Any:
-                reads[name] += 1
-                return await inner.find_one(*a, **kw)
 
-            async def find(self, *a: Any, **kw: Any) -> Any:
-                reads[name] += 1
-                return await inner.find(*a, **kw)
+class _Counted:
+    def __init__(self, inner: Collection, name: str, reads: Counter[str]) -> None:
+        self._inner, self._name, self._reads = inner, name, reads
 
-        return Counted(name)
+    async def find_one(self, *a: Any, **kw: Any) -> Any:
+        self._reads[self._name] += 1
+        return await self._inner.find_one(*a, **kw)
+
+    async def find(self, *a: Any, **kw: Any) -> Any:
+        self._reads[self._name] += 1
+        return await self._inner.find(*a, **kw)
 
 
 PACKAGE = {
