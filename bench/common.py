@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import aio_pika
 import httpx
 
+from releasegate.shared.bus.amqp import AmqpBus
 from releasegate.shared.contracts.upstream import VERSION_SUBMITTED, VersionSubmitted
 from releasegate.shared.readmodels.pending_items import TASKS
 from releasegate.shared.store.mongo import MongoDatabase
@@ -229,6 +230,15 @@ async def publish_versions(
         )
     finally:
         await conn.close()
+
+
+async def queue_versions(s: Stack, prefix: str, n: int) -> None:
+    """``n`` upstream events waiting in ``submission.inbox`` before its service starts:
+    the topology is declared first (queues and bindings), then the events published."""
+    bus = AmqpBus(s.servers.amqp_url, namespace=s.namespace)
+    await bus.start()
+    await bus.close()
+    await publish_versions(s, prefix, n)
 
 
 def version_body(prefix: str, i: int, content_bytes: int = 200) -> tuple[str, bytes]:

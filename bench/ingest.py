@@ -22,12 +22,12 @@ from bench.common import (
     Result,
     name,
     publish_confirmed,
+    queue_versions,
     report,
     save,
     size,
     version_body,
 )
-from releasegate.shared.bus.amqp import AmqpBus
 from releasegate.shared.readmodels.pending_items import TASKS
 from tests.infra.processes import Stack
 from tests.infra.servers import Servers
@@ -55,15 +55,7 @@ async def _rate(count: object, total: int, timeout: float) -> tuple[float, list[
 
 async def _releasegate(servers: Servers, total: int) -> tuple[float, list[tuple[float, int]]]:
     s = Stack(servers, name(), name())
-    # Declare the topology first, then queue every event, then start the service.
-    bus = AmqpBus(servers.amqp_url, namespace=s.namespace)
-    await bus.start()
-    await bus.close()
-    conn = await aio_pika.connect(servers.amqp_url)
-    channel = await conn.channel(publisher_confirms=True)
-    exchange = await channel.get_exchange(f"{s.namespace}.events")
-    await publish_confirmed(exchange, (version_body("ing", i) for i in range(total)))
-    await conn.close()
+    await queue_versions(s, "ing", total)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(servers.mongodb_url)
     tasks = client[s.db_name][TASKS]
     proc = s.add("submission")

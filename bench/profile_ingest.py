@@ -12,11 +12,9 @@ import subprocess
 import sys
 import time
 
-import aio_pika
 from pymongo import AsyncMongoClient
 
-from bench.common import RESULTS, name, publish_confirmed, until, version_body
-from releasegate.shared.bus.amqp import AmqpBus
+from bench.common import RESULTS, name, queue_versions, until
 from releasegate.shared.readmodels.pending_items import TASKS
 from tests.infra.ports import free_port
 from tests.infra.processes import Stack
@@ -27,14 +25,7 @@ SERVE = ("-m", "releasegate.cli.main", "serve", "submission")
 
 async def profile(servers: Servers, events: int) -> None:
     s = Stack(servers, name(), name())
-    bus = AmqpBus(servers.amqp_url, namespace=s.namespace)
-    await bus.start()
-    await bus.close()
-    conn = await aio_pika.connect(servers.amqp_url)
-    channel = await conn.channel(publisher_confirms=True)
-    exchange = await channel.get_exchange(f"{s.namespace}.events")
-    await publish_confirmed(exchange, (version_body("prof", i) for i in range(events)))
-    await conn.close()
+    await queue_versions(s, "prof", events)
     RESULTS.mkdir(exist_ok=True)
     report = RESULTS / "profile_ingest.txt"
     env = {**s.env(free_port()), "RELEASEGATE_OUTBOX_SWEEP_INTERVAL_S": "5"}
