@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.infra.processes import Stack
 from tests.infra.servers import Servers, ServersUnavailable, start_servers
 
 
@@ -32,6 +33,14 @@ def namespace() -> str:
 @pytest.fixture
 def db_name() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def stack(servers: Servers, namespace: str, db_name: str) -> Iterator[Stack]:
+    s = Stack(servers, namespace, db_name)
+    s.start()
+    yield s
+    s.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

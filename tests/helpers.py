@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from releasegate.shared.contracts import Envelope
+from releasegate.shared.store.base import Collection
+from releasegate.shared.store.memory import MemoryDatabase
 
 T = TypeVar("T")
 
@@ -42,3 +45,30 @@ class RecordingBus:
 
     async def send(self, queue: str, envelope: Envelope) -> None:
         self.sent.append((queue, envelope.message_id))
+
+
+class ReadCountingDatabase(MemoryDatabase):
+    """A memory database that counts the reads (find, find_one) of each collection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: Counter[str] = Counter()
+
+    def collection(self, name: str) -> Any:  # reads the way a Collection does
+        return _Counted(super().collection(name), name, self.reads)
+
+
+class _Counted:
+    def __init__(self, inner: Collection, name: str, reads: Counter[str]) -> None:
+        self._inner, self._name, self._reads = inner, name, reads
+
+    async def find_one(self, *a: Any, **kw: Any) -> Any:
+        self._reads[self._name] += 1
+        return await self._inner.find_one(*a, **kw)
+
+    async def find(self, *a: Any, **kw: Any) -> Any:
+        self._reads[self._name] += 1
+        return await self._inner.find(*a, **kw)
+
+    def __getattr__(self, name: str) -> Any:  # writes and the rest, uncounted
+        return getattr(self._inner, name)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.infra.processes import Stack
 from tests.infra.servers import Servers
 
 FIGURES: list[str] = []
@@ -39,11 +38,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fault-test figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
-
-
-@pytest.fixture
-def stack(servers: Servers, namespace: str, db_name: str) -> Iterator[Stack]:
-    s = Stack(servers, namespace, db_name)
-    s.start()
-    yield s
-    s.stop()

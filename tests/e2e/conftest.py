@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -9,17 +9,8 @@ from releasegate.shared.identity import IdentityStore, Project, Role, User
 from releasegate.shared.store.mongo import MongoDatabase
 from releasegate.shared.tokens import mint_token
 from tests.infra.processes import Stack
-from tests.infra.servers import Servers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def stack(servers: Servers, namespace: str, db_name: str) -> Iterator[Stack]:
-    s = Stack(servers, namespace, db_name)
-    s.start()
-    yield s
-    s.stop()
 
 
 async def seed_users(stack: Stack) -> dict[str, str]:

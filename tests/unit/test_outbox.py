@@ -3,26 +3,12 @@ the document back; a plain drain and the sweep publish what a writer left."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from releasegate.shared.contracts.service import SERVICE_TICK, Tick
 from releasegate.shared.locks import KeyedLocks
-from releasegate.shared.store.memory import MemoryCollection
+from releasegate.shared.store.base import Collection
+from releasegate.shared.store.memory import MemoryDatabase
 from releasegate.shared.store.outbox import OutboxRelay, Outgoing, with_outbox
-from tests.helpers import RecordingBus
-
-
-class CountingCollection(MemoryCollection):
-    """Counts reads, so a test can tell the fast path from a drain."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.reads = 0
-
-    async def find_one(self, filter: Mapping[str, Any], **kw: Any) -> dict[str, Any] | None:
-        self.reads += 1
-        return await super().find_one(filter, **kw)
+from tests.helpers import ReadCountingDatabase, RecordingBus
 
 
 def message(n: int, queue: str | None = None) -> Outgoing:
@@ -32,29 +18,31 @@ def message(n: int, queue: str | None = None) -> Outgoing:
     return Outgoing(env, queue)
 
 
-async def store(coll: MemoryCollection, doc_id: str, messages: list[Outgoing]) -> None:
+async def store(coll: Collection, doc_id: str, messages: list[Outgoing]) -> None:
     await coll.update_one(
         {"_id": doc_id}, with_outbox({"$set": {"state": "x"}}, messages), upsert=True
     )
 
 
 async def test_the_writers_fast_path_publishes_and_clears_without_reading() -> None:
-    coll, bus = CountingCollection("docs"), RecordingBus()
+    db, bus = ReadCountingDatabase(), RecordingBus()
+    coll = db.collection("docs")
     relay = OutboxRelay(coll, bus, KeyedLocks())  # type: ignore[arg-type]
     stored = [message(1), message(2, queue="deployer.work")]
     await store(coll, "a", stored)
 
     assert await relay.drain("a", stored=stored) == 2
 
-    assert coll.reads == 0
+    assert db.reads["docs"] == 0
     assert bus.published == ["m1"] and bus.sent == [("deployer.work", "m2")]
-    doc = await MemoryCollection.find_one(coll, {"_id": "a"})
+    doc = await MemoryDatabase.collection(db, "docs").find_one({"_id": "a"})  # uncounted
     assert doc is not None and doc["outbox"] == {} and doc["outbox_n"] == 0
     assert await relay.sweep(grace_ms=0) == 0  # nothing left for the sweep
 
 
 async def test_entries_the_fast_path_did_not_name_are_left_for_the_sweep() -> None:
-    coll, bus = CountingCollection("docs"), RecordingBus()
+    db, bus = ReadCountingDatabase(), RecordingBus()
+    coll = db.collection("docs")
     relay = OutboxRelay(coll, bus, KeyedLocks())  # type: ignore[arg-type]
     await store(coll, "a", [message(1)])  # a writer that died before publishing
     await store(coll, "a", [message(2)])
@@ -64,12 +52,13 @@ async def test_entries_the_fast_path_did_not_name_are_left_for_the_sweep() -> No
 
     assert await relay.sweep(grace_ms=0) == 1
     assert bus.published == ["m2", "m1"]
-    doc = await MemoryCollection.find_one(coll, {"_id": "a"})
+    doc = await MemoryDatabase.collection(db, "docs").find_one({"_id": "a"})  # uncounted
     assert doc is not None and doc["outbox"] == {} and doc["outbox_n"] == 0
 
 
 async def test_an_empty_fast_path_does_nothing() -> None:
-    coll, bus = CountingCollection("docs"), RecordingBus()
+    db, bus = ReadCountingDatabase(), RecordingBus()
+    coll = db.collection("docs")
     relay = OutboxRelay(coll, bus, KeyedLocks())  # type: ignore[arg-type]
     assert await relay.drain("missing", stored=[]) == 0
-    assert coll.reads == 0 and bus.published == []
+    assert db.reads["docs"] == 0 and bus.published == []

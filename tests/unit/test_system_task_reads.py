@@ -4,38 +4,12 @@ lists its tasks and carries each task's recorded outcome."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from releasegate.shared.readmodels.codes import RELEASING, SUCCESSFUL
 from releasegate.shared.readmodels.packages import PACKAGE_ITEMS, PACKAGES, READY
 from releasegate.shared.readmodels.releases import system_task
-from releasegate.shared.store.base import Collection
 from releasegate.shared.store.memory import MemoryDatabase
-
-
-class ReadCountingDatabase(MemoryDatabase):
-    """Counts the reads of each collection."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads: Counter[str] = Counter()
-
-    def collection(self, name: str) -> Any:  # reads the way a Collection does
-        return _Counted(super().collection(name), name, self.reads)
-
-
-class _Counted:
-    def __init__(self, inner: Collection, name: str, reads: Counter[str]) -> None:
-        self._inner, self._name, self._reads = inner, name, reads
-
-    async def find_one(self, *a: Any, **kw: Any) -> Any:
-        self._reads[self._name] += 1
-        return await self._inner.find_one(*a, **kw)
-
-    async def find(self, *a: Any, **kw: Any) -> Any:
-        self._reads[self._name] += 1
-        return await self._inner.find(*a, **kw)
-
+from tests.helpers import ReadCountingDatabase
 
 PACKAGE = {
     "_id": "7",
