@@ -22,6 +22,6 @@ async def run_dev(host: str, port: int, credentials_path: Path) -> None:
     write_credentials(credentials_path, credentials)
     print(usage_text(credentials, credentials_path), flush=True)
     try:
-        await serve_http(system.gateway.app, host, port)
+        await serve_http(system.gateway.app, host, port, settings.http_keep_alive_s)
     finally:
         await system.stop()

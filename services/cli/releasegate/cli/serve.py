@@ -55,6 +55,6 @@ async def _serve_gateway() -> None:
     gw = gateway.build(settings, amqp_bus(settings, "gateway"), mongo_database(settings))
     await until_done(gw.start, "gateway")
     try:
-        await serve_http(gw.app, settings.http_host, settings.http_port)
+        await serve_http(gw.app, settings.http_host, settings.http_port, settings.http_keep_alive_s)
     finally:
         await gw.stop()

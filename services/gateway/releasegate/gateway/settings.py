@@ -14,6 +14,9 @@ class GatewaySettings(CommonSettings):
 
     http_port: int = 8000
     max_body_bytes: int = 1_048_576
+    # Idle keep-alive connections are kept this long. It must outlast the clients' own
+    # idle expiry, or the server's close races their next request on the connection.
+    http_keep_alive_s: int = Field(75, ge=1, le=3600)
     # How long an API call waits for the owning service's answer before a 503.
     rpc_timeout_s: float = 15.0
     # RS256/ES256 X-Auth-Tokens are verified with the public keys of this JWKS file
