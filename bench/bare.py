@@ -1,12 +1,11 @@
 """The gateway benchmark's reference: a bare FastAPI endpoint doing one indexed find
-(by ``_id``) on the same MongoDB-wire server, served by the same uvicorn setup as the
-gateway (``releasegate.cli.http.serve_http``), in its own process.
+(by ``_id``) on the same MongoDB-wire server, served by the same uvicorn setup and event loop as
+the gateway (``releasegate.cli.http.serve_http``, ``releasegate.cli.loop.run``), in its own process.
 
     python -m bench.bare PORT MONGODB_URL DB"""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from releasegate.cli.http import serve_http
+from releasegate.cli.loop import run
 
 
 def create_app(mongodb_url: str, db: str) -> FastAPI:
@@ -31,7 +31,7 @@ def create_app(mongodb_url: str, db: str) -> FastAPI:
 
 def main() -> None:
     port, url, db = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    asyncio.run(serve_http(create_app(url, db), "127.0.0.1", port))
+    run(serve_http(create_app(url, db), "127.0.0.1", port))
 
 
 if __name__ == "__main__":

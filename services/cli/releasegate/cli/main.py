@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from releasegate.cli import credentials, identity, tokens
+from releasegate.cli.loop import run
 from releasegate.cli.serve import SERVICES
 
 
@@ -72,11 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dev":
         from releasegate.cli.dev import run_dev
 
-        asyncio.run(run_dev(args.host, args.port, args.credentials))
+        run(run_dev(args.host, args.port, args.credentials))
     elif args.command == "serve":
         from releasegate.cli.serve import serve
 
-        asyncio.run(serve(args.service))
+        run(serve(args.service))
     elif args.command == "publish":
         import json
 
