@@ -9,6 +9,7 @@ from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.runtime import Worker
 from releasegate.shared.store.base import Database
 from releasegate.shared.store.outbox import OutboxRelay
+from releasegate.submission.batches import Inserts
 from releasegate.submission.deps import Deps
 from releasegate.submission.handlers import handler_table
 from releasegate.submission.repository import SubmissionStore
@@ -25,6 +26,8 @@ def build(
         store=store,
         locks=locks,
         tasks_relay=tasks_relay,
+        inserts=Inserts(store, locks),
+        bus=bus,
         clock=clock or SystemClock(),
         versions_kept=settings.versions_kept,
     )

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.store.outbox import OutboxRelay
+from releasegate.submission.batches import Inserts
 from releasegate.submission.repository import SubmissionStore
 
 
@@ -17,6 +19,8 @@ class Deps:
     store: SubmissionStore
     locks: KeyedLocks
     tasks_relay: OutboxRelay
+    inserts: Inserts  # concurrent submissions' inserts, written together
+    bus: Bus  # announcements that need no outbox (see versions._record)
     clock: Clock
     versions_kept: int = 100
 

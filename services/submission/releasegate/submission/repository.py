@@ -9,8 +9,8 @@ from typing import Any
 
 from releasegate.shared.contracts.tasks import TaskSnapshot
 from releasegate.shared.readmodels.pending_items import STATE_PENDING, TASK_INDEXES, TASKS
-from releasegate.shared.store.base import Collection, Database, DuplicateKey, IndexSpec
-from releasegate.shared.store.outbox import OUTBOX_INDEX, Outgoing, outbox_fields, with_outbox
+from releasegate.shared.store.base import Collection, Database, IndexSpec
+from releasegate.shared.store.outbox import OUTBOX_INDEX, Outgoing, with_outbox
 from releasegate.submission.domain import Item
 
 ITEMS = "submission_items"
@@ -34,13 +34,9 @@ class SubmissionStore:
         await self.versions.ensure_indexes(VERSION_INDEXES)
 
     # -- versions --------------------------------------------------------
-    async def save_version(self, doc: dict[str, Any]) -> bool:
-        """Store a version; False when it was stored before (a duplicate delivery)."""
-        try:
-            await self.versions.insert_one(doc)
-            return True
-        except DuplicateKey:
-            return False
+    async def save_versions(self, docs: list[dict[str, Any]]) -> None:
+        """Store versions in one round trip; those stored before are skipped."""
+        await self.versions.insert_many(docs, ignore_duplicates=True)
 
     async def version_numbers(self, key: str) -> list[int]:
         docs = await self.versions.find({"item_key": key}, projection={"version": 1})
@@ -62,18 +58,16 @@ class SubmissionStore:
         return Item(key=key, kept_versions=None if kept is None else tuple(kept), **doc)
 
     async def save_item(self, item: Item) -> None:
-        fields = asdict(item)
-        fields.pop("key")
-        await self.items.update_one({"_id": item.key}, {"$set": fields}, upsert=True)
+        await self.items.update_one({"_id": item.key}, {"$set": _item_fields(item)}, upsert=True)
+
+    async def insert_items(self, items: list[Item]) -> None:
+        """Insert new items in one round trip; ``DuplicateKey`` if one exists."""
+        await self.items.insert_many([{"_id": i.key, **_item_fields(i)} for i in items])
 
     # -- tasks -----------------------------------------------------------
-    async def create_task(self, doc: dict[str, Any], events: list[Outgoing]) -> bool:
-        """Insert a task with its announcement; False if it exists (a replay)."""
-        try:
-            await self.tasks.insert_one({**doc, **outbox_fields(events)})
-            return True
-        except DuplicateKey:
-            return False
+    async def create_tasks(self, docs: list[dict[str, Any]]) -> None:
+        """Insert tasks in one round trip; those inserted before (a replay) are skipped."""
+        await self.tasks.insert_many(docs, ignore_duplicates=True)
 
     async def update_task(
         self,
@@ -103,6 +97,12 @@ class SubmissionStore:
         return await self.tasks.find_one(
             {"item_key": key, "state": STATE_PENDING}, projection={"outbox": 0}
         )
+
+
+def _item_fields(item: Item) -> dict[str, Any]:
+    fields = asdict(item)
+    fields.pop("key")
+    return fields
 
 
 def snapshot(doc: dict[str, Any]) -> TaskSnapshot:

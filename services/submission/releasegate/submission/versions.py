@@ -18,7 +18,6 @@ from releasegate.shared.contracts.tasks import (
 from releasegate.shared.contracts.upstream import JobCreated, JobsImported, VersionSubmitted
 from releasegate.shared.ids import stable_id
 from releasegate.shared.readmodels.pending_items import STATE_PENDING
-from releasegate.shared.store.outbox import Outgoing
 from releasegate.submission import domain
 from releasegate.submission.deps import Deps
 
@@ -107,6 +106,16 @@ async def create_job(msg: Message[JobCreated], deps: Deps) -> None:
 
 
 async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
+    """Store the version, open or update the item's task, announce it, then save the
+    item, in that order and under the item's lock.
+
+    The item is the record that the version was handled, so it is written last, after
+    the announcement is confirmed. This stands in for an outbox (it saves the two
+    writes of one, per event): a crash anywhere before the item is saved leaves the
+    upstream message unacknowledged, and its redelivery finds the item unchanged,
+    makes the same decision (task ids and message ids derive from the facts), finds
+    the task already written and announces it again under the same message id.
+    """
     item_id = domain.item_id_for(s.task_type, s.item_name, s.item_id)
     key = domain.item_key(envelope.project_id, envelope.workspace_id, s.task_type, item_id)
     incoming = domain.Incoming(
@@ -120,7 +129,7 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
     )
     async with deps.locks.hold(key):
         # Storing the version and reading the item are independent: one round trip.
-        stored_version = deps.store.save_version(
+        stored_version = deps.inserts.version(
             {
                 "_id": f"{key}@{s.version}",
                 "item_key": key,
@@ -151,12 +160,14 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
             await deps.store.save_item(domain.record_deployed(item, s.version))
             return
         decision = domain.decide_version(item, incoming)
-        # The task before the item: a crash in between repeats the same decision.
-        announced = await _apply(envelope, item, incoming, decision, deps)
-        await deps.store.save_item(domain.after_decision(item, incoming, decision))
-    if announced:
-        task_id, stored = announced
-        await deps.tasks_relay.drain(task_id, stored=stored, lock_key=key)
+        announcement = await _apply(envelope, item, incoming, decision, deps)
+        if announcement is not None:
+            await deps.bus.publish(announcement)
+        after = domain.after_decision(item, incoming, decision)
+        if known is None:
+            await deps.inserts.item(after)
+        else:
+            await deps.store.save_item(after)
 
 
 async def _trim_versions(item: domain.Item, version: int, deps: Deps) -> domain.Item:
@@ -178,8 +189,8 @@ async def _apply(
     incoming: domain.Incoming,
     decision: domain.Decision,
     deps: Deps,
-) -> tuple[str, list[Outgoing]] | None:
-    """Open or update the task; its id and the announcement stored with it."""
+) -> Envelope | None:
+    """Open or update the task; the event that announces it."""
     if isinstance(decision, domain.NoTask):
         log.info("no task", extra={"item_key": item.key, "reason": decision.reason})
         return None
@@ -215,8 +226,7 @@ async def _apply(
             parent=envelope,
             message_id=stable_id("task.created", decision.task_id, str(incoming.version)),
         )
-        stored = [Outgoing(event)]
-        await deps.store.create_task(
+        await deps.inserts.task(
             {
                 "_id": decision.task_id,
                 "project_id": envelope.project_id,
@@ -230,8 +240,7 @@ async def _apply(
                 "state": STATE_PENDING,
                 "created_at": deps.clock.now_ms(),
                 **fields,
-            },
-            stored,
+            }
         )
     else:
         event = TASK_SUPERSEDED.envelope(
@@ -241,6 +250,5 @@ async def _apply(
             parent=envelope,
             message_id=stable_id("task.superseded", decision.task_id, str(incoming.version)),
         )
-        stored = [Outgoing(event)]
-        await deps.store.update_task(decision.task_id, fields, stored)
-    return decision.task_id, stored
+        await deps.store.update_task(decision.task_id, fields, [])
+    return event

@@ -1,0 +1,135 @@
+"""A submission is announced without an outbox: the task is written, the announcement
+published, and the item saved last. A crash between any two steps leaves the upstream
+message unacknowledged; its redelivery announces the same task under the same
+message id, and nothing is stored twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from releasegate.shared.bus.base import Message
+from releasegate.shared.clock import SystemClock
+from releasegate.shared.contracts import Envelope
+from releasegate.shared.contracts.upstream import VersionSubmitted
+from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.readmodels.pending_items import TASKS
+from releasegate.shared.store.memory import MemoryDatabase
+from releasegate.shared.store.outbox import OutboxRelay
+from releasegate.submission.batches import Inserts
+from releasegate.submission.deps import Deps
+from releasegate.submission.repository import ITEMS, VERSIONS, SubmissionStore
+from releasegate.submission.versions import submit_version
+from tests.events import version_submitted
+from tests.helpers import RecordingBus
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashingBus(RecordingBus):
+    """Publishing fails ``fail`` times, then works."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail = fail
+
+    async def publish(self, envelope: Envelope) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise Crash("broker gone")
+        await super().publish(envelope)
+
+
+class ItemInsertCrashes(SubmissionStore):
+    """Inserting a new item fails once: a crash after the announcement went out."""
+
+    crashed = False
+
+    async def insert_items(self, items: Any) -> None:
+        if not self.crashed:
+            self.crashed = True
+            raise Crash("died before saving the item")
+        await super().insert_items(items)
+
+
+def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None = None) -> Deps:
+    store = store or SubmissionStore(db)
+    locks = KeyedLocks()
+    return Deps(
+        store=store,
+        locks=locks,
+        tasks_relay=OutboxRelay(store.tasks, bus, locks, lock_field="item_key"),  # type: ignore[arg-type]
+        inserts=Inserts(store, locks),
+        bus=bus,  # type: ignore[arg-type]
+        clock=SystemClock(),
+    )
+
+
+def delivery(version: int) -> Message[VersionSubmitted]:
+    raw = {**version_submitted("orders", version), "project_id": "p", "workspace_id": "w"}
+    envelope = Envelope.model_validate(raw)
+    return Message(envelope, VersionSubmitted.model_validate(envelope.payload))
+
+
+async def stored(db: MemoryDatabase) -> tuple[list[Any], list[Any], list[Any]]:
+    return (
+        await db.collection(TASKS).find({}),
+        await db.collection(ITEMS).find({}),
+        await db.collection(VERSIONS).find({}),
+    )
+
+
+async def test_a_crash_before_the_announcement_is_announced_on_redelivery() -> None:
+    db, bus = MemoryDatabase(), CrashingBus(fail=1)
+    deps, msg = deps_of(db, bus), delivery(1)
+    with pytest.raises(Crash):
+        await submit_version(msg, deps)
+    tasks, items, _ = await stored(db)
+    assert len(tasks) == 1 and items == []  # the task is written, the item is not
+
+    await submit_version(msg, deps)  # the redelivery
+
+    tasks, items, versions = await stored(db)
+    assert len(tasks) == 1 and len(items) == 1 and len(versions) == 1
+    assert items[0]["open_task_id"] == tasks[0]["_id"]
+    assert len(bus.published) == 1 and "outbox" not in tasks[0]
+
+
+async def test_a_crash_after_the_announcement_announces_the_same_message_again() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    deps, msg = deps_of(db, bus, ItemInsertCrashes(db)), delivery(1)
+    with pytest.raises(Crash):
+        await submit_version(msg, deps)
+    await submit_version(msg, deps)
+
+    tasks, items, versions = await stored(db)
+    assert len(tasks) == 1 and len(items) == 1 and len(versions) == 1
+    # Twice, under one message id: consumers deduplicate it.
+    assert len(bus.published) == 2 and len(set(bus.published)) == 1
+
+
+async def test_a_duplicate_after_the_item_is_saved_changes_and_announces_nothing() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    deps, msg = deps_of(db, bus), delivery(1)
+    await submit_version(msg, deps)
+    before = await stored(db)
+    await submit_version(msg, deps)
+    assert await stored(db) == before and len(bus.published) == 1
+
+
+async def test_a_newer_version_supersedes_with_a_crash_before_its_announcement() -> None:
+    db, bus = MemoryDatabase(), CrashingBus(fail=0)
+    deps = deps_of(db, bus)
+    await submit_version(delivery(1), deps)
+    bus.fail = 1
+    with pytest.raises(Crash):
+        await submit_version(delivery(2), deps)
+    await submit_version(delivery(2), deps)
+
+    tasks, items, _ = await stored(db)
+    assert len(tasks) == 1 and tasks[0]["pending_version"] == 2
+    assert items[0]["max_version"] == 2 and items[0]["open_task_version"] == 2
+    assert len(bus.published) == 2  # created (v1), superseded (v2)
