@@ -95,7 +95,7 @@ async def test_a_crash_before_the_announcement_is_announced_on_redelivery() -> N
     tasks, items, versions = await stored(db)
     assert len(tasks) == 1 and len(items) == 1 and len(versions) == 1
     assert items[0]["open_task_id"] == tasks[0]["_id"]
-    assert len(bus.published) == 1 and "outbox" not in tasks[0]
+    assert len(bus.published) == 1 and tasks[0]["outbox_n"] == 0 and not tasks[0]["outbox"]
 
 
 async def test_a_crash_after_the_announcement_announces_the_same_message_again() -> None:
@@ -133,3 +133,13 @@ async def test_a_newer_version_supersedes_with_a_crash_before_its_announcement()
     assert len(tasks) == 1 and tasks[0]["pending_version"] == 2
     assert items[0]["max_version"] == 2 and items[0]["open_task_version"] == 2
     assert len(bus.published) == 2  # created (v1), superseded (v2)
+
+
+async def test_the_outbox_sweep_passes_over_tasks_announced_directly() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    deps = deps_of(db, bus)
+    for version in (1, 2):
+        await submit_version(delivery(version), deps)
+    # Its filter, outbox_n != 0, matches documents that lack the field.
+    assert await db.collection(TASKS).count({"outbox_n": {"$ne": 0}}) == 0
+    assert await deps.tasks_relay.sweep(grace_ms=0) == 0

@@ -18,6 +18,7 @@ from releasegate.shared.contracts.tasks import (
 from releasegate.shared.contracts.upstream import JobCreated, JobsImported, VersionSubmitted
 from releasegate.shared.ids import stable_id
 from releasegate.shared.readmodels.pending_items import STATE_PENDING
+from releasegate.shared.store.outbox import outbox_fields
 from releasegate.submission import domain
 from releasegate.submission.deps import Deps
 
@@ -240,6 +241,9 @@ async def _apply(
                 "state": STATE_PENDING,
                 "created_at": deps.clock.now_ms(),
                 **fields,
+                # An empty outbox: the sweep looks for ``outbox_n != 0``, which a
+                # document without the field would match.
+                **outbox_fields([]),
             }
         )
     else:
