@@ -199,6 +199,9 @@ async def idempotency_key(
 Idempotent = Annotated[str | None, Depends(idempotency_key)]
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class IdempotencyRecorder:
     """Stores the response of a claimed request, or releases the claim on failure."""
 
@@ -206,7 +209,8 @@ class IdempotencyRecorder:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Only POST routes take an Idempotency-Key; reads (every poll) pass straight by.
+        if scope["type"] != "http" or scope["method"] in _READS:
             await self.app(scope, receive, send)
             return
         start: Message = {}
