@@ -16,9 +16,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
 
 from tests.infra import local_ferretdb, local_rabbitmq
 
@@ -109,6 +112,7 @@ def _local() -> Servers:
         ferret.restart,
         _closers=[rabbit.close, ferret.close],
     )
+    _stop_on_sigterm()
     try:
         rabbit.start()
         ferret.start()
@@ -116,3 +120,16 @@ def _local() -> Servers:
         servers.close()
         raise
     return servers
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (a ``timeout``, a CI job cancelled) like Ctrl-C, so the runner's
+    clean-up stops the servers: the RabbitMQ node and the PostgreSQL cluster detach
+    from their parent and would otherwise outlive it."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, interrupt)
