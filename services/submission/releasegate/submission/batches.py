@@ -14,20 +14,25 @@ already exists makes its caller's retry read it and update it instead.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from releasegate.shared.groupcommit import GroupCommit
 from releasegate.shared.locks import KeyedLocks
 from releasegate.submission.domain import Item
 from releasegate.submission.repository import SubmissionStore
 
+T = TypeVar("T")
+
 
 class Inserts:
     def __init__(self, store: SubmissionStore, locks: KeyedLocks) -> None:
-        self._store = store
         self._versions: GroupCommit[dict[str, Any], None] = GroupCommit(locks)
         self._tasks: GroupCommit[dict[str, Any], None] = GroupCommit(locks)
         self._items: GroupCommit[Item, None] = GroupCommit(locks)
+        self._write_versions = _per_item(store.save_versions)
+        self._write_tasks = _per_item(store.create_tasks)
+        self._write_items = _per_item(store.insert_items)
 
     async def version(self, doc: dict[str, Any]) -> None:
         """Store a version; one stored before (a duplicate delivery) is kept as it is."""
@@ -41,14 +46,14 @@ class Inserts:
         """Insert a new item; ``DuplicateKey`` if it exists after all."""
         await self._items.submit("batch:items", item, self._write_items)
 
-    async def _write_versions(self, docs: list[dict[str, Any]]) -> list[None]:
-        await self._store.save_versions(docs)
-        return [None] * len(docs)
 
-    async def _write_tasks(self, docs: list[dict[str, Any]]) -> list[None]:
-        await self._store.create_tasks(docs)
-        return [None] * len(docs)
+def _per_item(
+    write: Callable[[list[T]], Awaitable[None]],
+) -> Callable[[list[T]], Awaitable[list[None]]]:
+    """A batch write as ``GroupCommit`` takes it: one result per item."""
 
-    async def _write_items(self, items: list[Item]) -> list[None]:
-        await self._store.insert_items(items)
+    async def batch(items: list[T]) -> list[None]:
+        await write(items)
         return [None] * len(items)
+
+    return batch
