@@ -5,6 +5,7 @@ message id, and nothing is stored twice."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -143,3 +144,27 @@ async def test_the_outbox_sweep_passes_over_tasks_announced_directly() -> None:
     # Its filter, outbox_n != 0, matches documents that lack the field.
     assert await db.collection(TASKS).count({"outbox_n": {"$ne": 0}}) == 0
     assert await deps.tasks_relay.sweep(grace_ms=0) == 0
+
+
+class SlowCountingStore(SubmissionStore):
+    """Counts the round trips of version inserts; each takes a moment, as on a server."""
+
+    calls: list[int]
+
+    async def save_versions(self, docs: Any) -> None:
+        self.calls = [*getattr(self, "calls", []), len(docs)]
+        await asyncio.sleep(0.01)
+        await super().save_versions(docs)
+
+
+async def test_concurrent_submissions_insert_their_versions_together() -> None:
+    db = MemoryDatabase()
+    store = SlowCountingStore(db)
+    inserts = Inserts(store, KeyedLocks())
+    docs = [{"_id": f"k{i}@1", "item_key": f"k{i}", "version": 1} for i in range(20)]
+    await asyncio.gather(*(inserts.version(d) for d in docs))
+    # The first goes alone; the others queue behind it and go in one more round trip.
+    assert store.calls == [1, 19]
+    assert await db.collection(VERSIONS).count({}) == 20
+    await inserts.version(docs[0])  # a duplicate delivery: skipped, no error
+    assert await db.collection(VERSIONS).count({}) == 20
