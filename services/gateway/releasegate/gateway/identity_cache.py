@@ -9,11 +9,11 @@ within the TTL: a disabled user or a revoked role is refused that much later at 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
+from releasegate.gateway.lru import Lru
 from releasegate.shared.clock import Clock
 from releasegate.shared.identity import IdentityStore, Project, Role, TenantRole, User
 from releasegate.shared.store.base import Database
@@ -31,25 +31,22 @@ class TtlCache(Generic[V]):
     def __init__(self, clock: Clock, ttl_ms: int, max_entries: int) -> None:
         self._clock = clock
         self._ttl_ms = ttl_ms
-        self._max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[int, V]] = OrderedDict()
+        self._entries: Lru[tuple[int, V]] = Lru(max_entries)  # (expires at, value)
         # Bumped by every write: a load that overlapped one may hold the old value.
         self._writes = 0
 
     async def get(self, key: str, load: Callable[[str], Awaitable[V | None]]) -> V | None:
         now = self._clock.now_ms()
-        entry = self._entries.pop(key, None)
+        entry = self._entries.get(key)
         if entry is not None and now < entry[0]:
-            self._entries[key] = entry  # now the most recently used
             return entry[1]
+        self._entries.discard(key)
         writes = self._writes
         value = await load(key)
         # Absent values are not kept: a user created elsewhere (CLI, another replica)
         # gets in at once, and ids that exist nowhere cannot crowd out real entries.
         if value is not None and self._ttl_ms > 0 and writes == self._writes:
-            self._entries[key] = (now + self._ttl_ms, value)
-            if len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+            self._entries.put(key, (now + self._ttl_ms, value))
         return value
 
     @contextmanager
@@ -60,7 +57,7 @@ class TtlCache(Generic[V]):
             yield
         finally:
             self._writes += 1
-            self._entries.pop(key, None)
+            self._entries.discard(key)
 
 
 class CachedIdentityStore(IdentityStore):

@@ -10,10 +10,10 @@ only the time window is checked again on a hit. Bounded: least recently used fir
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from releasegate.gateway.lru import Lru
 from releasegate.shared.tokens import LEEWAY_S
 
 MAX_ENTRIES = 4096
@@ -23,21 +23,18 @@ class VerifiedTokens:
     def __init__(
         self, max_entries: int = MAX_ENTRIES, now: Callable[[], float] = time.time
     ) -> None:
-        self._entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._max_entries = max_entries
+        self._entries: Lru[dict[str, Any]] = Lru(max_entries)
         self._now = now  # the clock PyJWT checks exp and nbf with
 
     def claims(self, token: str, verify: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         """The token's claims: from memory while it is within its time window, else
         from ``verify`` (which raises for a bad token; nothing is kept then)."""
-        hit = self._entries.pop(token, None)
+        hit = self._entries.get(token)
         if hit is not None and self._in_window(hit):
-            self._entries[token] = hit
             return hit
+        self._entries.discard(token)
         claims = verify(token)
-        self._entries[token] = claims
-        if len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(token, claims)
         return claims
 
     def _in_window(self, claims: dict[str, Any]) -> bool:
