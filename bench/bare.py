@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 
 from releasegate.cli.http import serve_http
 from releasegate.cli.loop import run
+from releasegate.gateway.settings import GatewaySettings
 
 
 def create_app(mongodb_url: str, db: str) -> FastAPI:
@@ -31,7 +32,9 @@ def create_app(mongodb_url: str, db: str) -> FastAPI:
 
 def main() -> None:
     port, url, db = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    run(serve_http(create_app(url, db), "127.0.0.1", port))
+    # The gateway's default keep-alive: the same server setup on both sides.
+    keep_alive_s = GatewaySettings.model_fields["http_keep_alive_s"].default
+    run(serve_http(create_app(url, db), "127.0.0.1", port, keep_alive_s))
 
 
 if __name__ == "__main__":

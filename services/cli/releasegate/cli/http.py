@@ -19,14 +19,9 @@ class _Server(uvicorn.Server):
         yield
 
 
-# Longer than clients keep idle connections (httpx and many SDKs: 5 s, uvicorn's own
-# default): a server closing first races the client's next request on that connection,
-# which the client sees as a reset mid-request.
-KEEP_ALIVE_S = 75
-
-
-async def serve_http(app: FastAPI, host: str, port: int, keep_alive_s: int = KEEP_ALIVE_S) -> None:
-    """Serve until SIGTERM/SIGINT; in-flight requests finish before returning."""
+async def serve_http(app: FastAPI, host: str, port: int, keep_alive_s: int) -> None:
+    """Serve until SIGTERM/SIGINT; in-flight requests finish before returning. Idle
+    connections are kept ``keep_alive_s`` (``RELEASEGATE_HTTP_KEEP_ALIVE_S``)."""
     server = _Server(
         uvicorn.Config(
             app,
