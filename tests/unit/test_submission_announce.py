@@ -47,7 +47,9 @@ class CrashingBus(RecordingBus):
 class ItemInsertCrashes(SubmissionStore):
     """Inserting a new item fails once: a crash after the announcement went out."""
 
-    crashed = False
+    def __init__(self, db: MemoryDatabase) -> None:
+        super().__init__(db)
+        self.crashed = False
 
     async def insert_items(self, items: Any) -> None:
         if not self.crashed:
@@ -149,10 +151,12 @@ async def test_the_outbox_sweep_passes_over_tasks_announced_directly() -> None:
 class SlowCountingStore(SubmissionStore):
     """Counts the round trips of version inserts; each takes a moment, as on a server."""
 
-    calls: list[int]
+    def __init__(self, db: MemoryDatabase) -> None:
+        super().__init__(db)
+        self.calls: list[int] = []
 
     async def save_versions(self, docs: Any) -> None:
-        self.calls = [*getattr(self, "calls", []), len(docs)]
+        self.calls.append(len(docs))
         await asyncio.sleep(0.01)
         await super().save_versions(docs)
 
