@@ -10,13 +10,12 @@ from typing import Any
 from releasegate.shared.contracts.tasks import TaskSnapshot
 from releasegate.shared.readmodels.pending_items import STATE_PENDING, TASK_INDEXES, TASKS
 from releasegate.shared.store.base import Collection, Database, IndexSpec
-from releasegate.shared.store.outbox import OUTBOX_INDEX, Outgoing, with_outbox
+from releasegate.shared.store.outbox import Outgoing, with_outbox
 from releasegate.submission.domain import Item
 
-ITEMS = "submission_items"
+ITEMS = "submission_items"  # read and written by _id only: no secondary index
 VERSIONS = "submission_versions"
 
-ITEM_INDEXES = [OUTBOX_INDEX]
 VERSION_INDEXES = [
     IndexSpec((("item_key", 1), ("version", -1)), unique=True, name="item_version"),
 ]
@@ -29,7 +28,6 @@ class SubmissionStore:
         self.versions: Collection = db.collection(VERSIONS)
 
     async def ensure_indexes(self) -> None:
-        await self.items.ensure_indexes(ITEM_INDEXES)
         await self.tasks.ensure_indexes(TASK_INDEXES)
         await self.versions.ensure_indexes(VERSION_INDEXES)
 
