@@ -166,18 +166,17 @@ async def package_finished(msg: Message[PackageFinished], deps: Deps) -> None:
             )
             item = await deps.store.get_item(doc["item_key"])
             if item is not None:
-                await deps.store.save_item(
-                    domain.released(item, outcome.version, outcome.update_type == UPDATE_DELETE)
-                )
-                await _refresh_open_task(item.key, deps)
+                item = domain.released(item, outcome.version, outcome.update_type == UPDATE_DELETE)
+                await deps.store.save_item(item)
+                await _refresh_open_task(item, deps)
     if failed:
         await _return_tasks(failed, p.package_id, "release failed", deps)
 
 
-async def _refresh_open_task(item_key: str, deps: Deps) -> None:
-    """The open task now diffs against a new production version."""
-    item = await deps.store.get_item(item_key)
-    if item is None or item.open_task_id is None:
+async def _refresh_open_task(item: domain.Item, deps: Deps) -> None:
+    """The open task now diffs against a new production version. ``item`` is as just
+    saved, under its lock: no need to read it back."""
+    if item.open_task_id is None:
         return
     await deps.store.tasks.update_one(
         {"_id": item.open_task_id},
