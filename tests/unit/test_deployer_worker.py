@@ -272,8 +272,9 @@ async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
 
     from releasegate.deployer import bootstrap as deployer
     from releasegate.shared.bus.memory import InMemoryBus, MemoryBroker
-    from releasegate.shared.bus.topology import DEPLOYER_WORK
+    from releasegate.shared.bus.topology import DEPLOYER_WORK, REVIEW_INBOX
     from releasegate.shared.contracts.deploy import DEPLOY_TASK
+    from releasegate.shared.contracts.envelope import Envelope
     from releasegate.shared.readmodels.packages import SUBTASKS
     from releasegate.shared.store.memory import MemoryDatabase
 
@@ -294,15 +295,22 @@ async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
     await sender.send(DEPLOYER_WORK.name, envelope)
     await asyncio.sleep(0.3)
     outcomes = await db.collection(SUBTASKS).find({})
-    assert len(outcomes) == 1 and outcomes[0]["outbox"] == {}  # announced
+    assert len(outcomes) == 1
     assert len(target.deployed) == 2  # both ran; the target saw one idempotency key
     assert set(target.deployed) == {task.idempotency_key}
+    # Both deliveries announce the one recorded outcome, under one message id.
+    inbox = broker.queues[REVIEW_INBOX.name].items
+    bodies = [inbox.get_nowait().body for _ in range(inbox.qsize())]
+    announced = [Envelope.model_validate_json(b) for b in bodies]
+    assert [e.type for e in announced] == ["subtask.finished"] * 2
+    assert len({e.message_id for e in announced}) == 1
+    assert all(e.payload["deploy_status"] == outcomes[0]["deploy_status"] for e in announced)
     for w in workers:
         await w.stop()
 
 
 class _Announcements:
-    """Just enough of a Bus for the outbox relay: records what is announced."""
+    """Just enough of a Bus for a deployer: records what is announced."""
 
     def __init__(self) -> None:
         self.sent: list[Any] = []
@@ -326,7 +334,6 @@ async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
     from releasegate.shared.locks import KeyedLocks
     from releasegate.shared.readmodels.codes import START_RUNNING, START_SUCCEEDED, SUCCESSFUL
     from releasegate.shared.store.memory import MemoryDatabase
-    from releasegate.shared.store.outbox import OutboxRelay
 
     store, bus, locks, target = (
         DeployerStore(MemoryDatabase()),
@@ -334,7 +341,7 @@ async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
         KeyedLocks(),
         FakeTarget(),
     )
-    deps = Deps(store, target, locks, OutboxRelay(store.subtasks, bus, locks), SystemClock())  # type: ignore[arg-type]
+    deps = Deps(store, target, locks, bus, SystemClock())  # type: ignore[arg-type]
     task = work_item(startup_mode=1)
     await store.record_progress(
         "1:2",

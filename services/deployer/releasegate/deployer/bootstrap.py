@@ -15,7 +15,6 @@ from releasegate.shared.clock import Clock, SystemClock
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.runtime import Startup, Worker
 from releasegate.shared.store.base import Database
-from releasegate.shared.store.outbox import OutboxRelay
 
 
 def build_target(settings: DeployerSettings, bus: Bus, db: Database, clock: Clock) -> Target:
@@ -44,11 +43,12 @@ def build(
         store=store,
         target=chosen,
         locks=locks,
-        relay=OutboxRelay(store.subtasks, bus, locks),
+        bus=bus,
         clock=clock,
         attempts=settings.target_attempts,
         backoff_s=settings.target_backoff_s,
         backoff_max_s=settings.target_backoff_max_s,
+        progress_note_after_s=settings.progress_note_after_ms / 1000,
     )
     bus.subscribe(Subscription(DEPLOYER_WORK.name, handler_table(deps), settings.prefetch))
     startup: list[Startup] = [store.ensure_indexes]
@@ -58,7 +58,5 @@ def build(
         name="deployer",
         bus=bus,
         db=db,
-        tick_queue=DEPLOYER_WORK.name,
-        startup=startup,
-        sweep_interval_s=settings.outbox_sweep_interval_s,
+        startup=startup,  # no ticks: a deployer keeps no outbox to sweep (see work.py)
     )

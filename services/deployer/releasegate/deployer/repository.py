@@ -3,7 +3,7 @@
 A work item may be delivered twice and run on two workers at once (at-least-once
 delivery). FerretDB updates a document by read-modify-replace, so two workers must
 never update the same document: the outcome is *inserted* once (the first insert
-wins, carrying the announcement in its outbox), and progress lives in a separate
+wins, and is what every delivery announces), and progress lives in a separate
 document whose last writer may win harmlessly.
 """
 
@@ -19,7 +19,6 @@ from releasegate.shared.readmodels.packages import (
     SUBTASKS,
 )
 from releasegate.shared.store.base import Collection, Database, DuplicateKey
-from releasegate.shared.store.outbox import Outgoing, outbox_fields
 
 
 class DeployerStore:
@@ -38,12 +37,10 @@ class DeployerStore:
     async def record_progress(self, subtask_id: str, fields: dict[str, Any]) -> None:
         await self.progress.update_one({"_id": subtask_id}, {"$set": fields}, upsert=True)
 
-    async def record_outcome(
-        self, subtask_id: str, doc: dict[str, Any], events: list[Outgoing]
-    ) -> bool:
+    async def record_outcome(self, subtask_id: str, doc: dict[str, Any]) -> bool:
         """Insert the task's one outcome; False if another worker's came first."""
         try:
-            await self.subtasks.insert_one({"_id": subtask_id, **doc, **outbox_fields(events)})
+            await self.subtasks.insert_one({"_id": subtask_id, **doc})
             return True
         except DuplicateKey:
             return False

@@ -24,3 +24,7 @@ class DeployerSettings(CommonSettings):
     target_attempts: int = Field(5, ge=1, le=20)
     target_backoff_s: float = 0.2
     target_backoff_max_s: float = 5.0
+    # A deploy or start that takes longer than this gets a progress note (releasing,
+    # starting, by which worker) while it runs; quicker ones go straight to their
+    # outcome, one database write fewer per task. 0: always note first.
+    progress_note_after_ms: int = Field(250, ge=0, le=60_000)

@@ -1,5 +1,11 @@
 """Deploying one task: apply it to the target (retrying transient errors with
-backoff), start it when asked, record and announce the outcome."""
+backoff), start it when asked, record the outcome once, then announce it.
+
+The work item itself is the durable trigger of the announcement: it is acknowledged
+only after ``subtask.finished`` is confirmed, and a redelivery that finds the outcome
+recorded announces that stored outcome again (same message id). So the outcome needs
+no outbox, and the announcement never disagrees with it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,14 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from releasegate.deployer import domain
 from releasegate.deployer.deps import Deps
 from releasegate.deployer.targets.base import Applied, TargetError, TransientTargetError
 from releasegate.shared.bus.base import Message
 from releasegate.shared.contracts.deploy import SUBTASK_FINISHED, DeployTask, SubtaskFinished
+from releasegate.shared.contracts.envelope import Envelope
 from releasegate.shared.ids import stable_id
 from releasegate.shared.readmodels.codes import (
     FAILED,
@@ -25,7 +32,6 @@ from releasegate.shared.readmodels.codes import (
     START_SUCCEEDED,
     SUCCESSFUL,
 )
-from releasegate.shared.store.outbox import Outgoing
 
 log = logging.getLogger("releasegate.deployer")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -35,107 +41,127 @@ T = TypeVar("T")
 async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
     t = msg.payload
     subtask_id = f"{t.package_id}:{t.pending_item_id}"
-    stored: list[Outgoing] | None = None  # None: re-announce whatever is left
     async with deps.locks.hold(subtask_id):
-        if await deps.store.outcome(subtask_id) is not None:
+        # Independent reads share a round trip; the content goes unused only when an
+        # earlier delivery finished the task (a redelivery, rare).
+        outcome, content = await asyncio.gather(
+            deps.store.outcome(subtask_id), deps.store.content(t.package_id, t.pending_item_id)
+        )
+        if outcome is not None:
             log.info("already deployed; re-announcing", extra={"subtask": subtask_id})
         else:
-            stored = await _deploy(subtask_id, msg, deps)
-    await deps.relay.drain(subtask_id, stored=stored)
+            outcome = await _deploy(subtask_id, t, content, deps)
+            if await deps.store.record_outcome(subtask_id, outcome):
+                _log_outcome(subtask_id, outcome, deps)
+            else:
+                # A duplicate delivery on another worker recorded first: its outcome
+                # stands, and is the one announced.
+                outcome = await deps.store.outcome(subtask_id)
+                assert outcome is not None
+    await deps.bus.publish(_finished(subtask_id, outcome, msg.envelope, t))
 
 
-async def _deploy(subtask_id: str, msg: Message[DeployTask], deps: Deps) -> list[Outgoing] | None:
-    """Deploy, record the outcome; the announcement stored with it, or None when a
-    duplicate delivery's outcome came first."""
-    t = msg.payload
+async def _deploy(subtask_id: str, t: DeployTask, content: Any, deps: Deps) -> dict[str, Any]:
+    """Deploy (and start); the outcome to record."""
     started = deps.clock.now_ms()
     scope = {"package_id": t.package_id, "pending_item_id": t.pending_item_id}
-    releasing = deps.store.record_progress(
-        subtask_id,
-        {
-            **scope,
-            "deploy_status": RELEASING,
-            "start_job_status": START_NOT_STARTED,
-            "updated_at": started,
-            "worker": WORKER,
-        },
-    )
+
+    def note(deploy_status: int, start_status: int) -> Callable[[], Awaitable[None]]:
+        return lambda: deps.store.record_progress(
+            subtask_id,
+            {
+                **scope,
+                "deploy_status": deploy_status,
+                "start_job_status": start_status,
+                "updated_at": deps.clock.now_ms(),
+                "worker": WORKER,
+            },
+        )
+
     start, reason, applied = START_NOT_STARTED, "", Applied()
     try:
-        # Independent: the progress note and reading what to deploy share a round trip.
-        _, content = await asyncio.gather(
-            releasing, deps.store.content(t.package_id, t.pending_item_id)
+        applied = await _noted(
+            _with_retries(lambda: deps.target.deploy(t, content), deps, "deploy"),
+            note(RELEASING, START_NOT_STARTED),
+            deps,
         )
-        applied = await _with_retries(lambda: deps.target.deploy(t, content), deps, "deploy")
         status = SUCCESSFUL
     except TargetError as exc:
         status, reason = FAILED, f"deploy failed: {exc}"
     if status == SUCCESSFUL and domain.wants_start(t):
-        await deps.store.record_progress(
-            subtask_id,
-            {
-                "deploy_status": SUCCESSFUL,
-                "start_job_status": START_RUNNING,
-                "updated_at": deps.clock.now_ms(),
-            },
-        )
         try:
-            await _with_retries(lambda: deps.target.start(t), deps, "start")
+            await _noted(
+                _with_retries(lambda: deps.target.start(t), deps, "start"),
+                note(SUCCESSFUL, START_RUNNING),
+                deps,
+            )
             start = START_SUCCEEDED
         except TargetError as exc:
             start, reason = START_FAILED, f"start failed: {exc}"
-    finished = SUBTASK_FINISHED.envelope(
+    end = deps.clock.now_ms()
+    return {
+        **scope,
+        "asy_task_id": t.asy_task_id,
+        "item_name": t.item_name,
+        "deploy_status": status,
+        "start_job_status": start,
+        "reason": reason,
+        "rollback": applied.rollback,
+        "previous_version": applied.previous_version,
+        "started_at": started,
+        "finished_at": end,
+        "updated_at": end,
+        "worker": WORKER,
+    }
+
+
+async def _noted(step: Awaitable[T], note: Callable[[], Awaitable[None]], deps: Deps) -> T:
+    """Run ``step``; once it has taken ``progress_note_after_s``, write its progress
+    note while it goes on. A step that ends sooner leaves no note (a poll would hardly
+    have seen it in flight), which spares a database write per task."""
+    running = asyncio.ensure_future(step)
+    try:
+        if deps.progress_note_after_s > 0:
+            await asyncio.wait({running}, timeout=deps.progress_note_after_s)
+        if not running.done():
+            await note()
+        return await running
+    finally:
+        running.cancel()  # a no-op once it is done; stops it if the note failed
+
+
+def _finished(
+    subtask_id: str, outcome: dict[str, Any], parent: Envelope, t: DeployTask
+) -> Envelope:
+    return SUBTASK_FINISHED.envelope(
         SubtaskFinished(
             package_id=t.package_id,
             pending_item_id=t.pending_item_id,
             item_key=t.item_key,
             version=t.version,
             update_type=t.update_type,
-            deploy_status=status,
-            start_job_status=start,
-            reason=reason,
-            rollback=applied.rollback,
+            deploy_status=outcome["deploy_status"],
+            start_job_status=outcome["start_job_status"],
+            reason=outcome["reason"],
+            rollback=outcome["rollback"],
         ),
-        project_id=msg.envelope.project_id,
-        workspace_id=msg.envelope.workspace_id,
-        parent=msg.envelope,
+        project_id=parent.project_id,
+        workspace_id=parent.workspace_id,
+        parent=parent,
         message_id=stable_id("subtask.finished", subtask_id),
     )
-    end = deps.clock.now_ms()
-    announcement = [Outgoing(finished)]
-    first = await deps.store.record_outcome(
-        subtask_id,
-        {
-            **scope,
-            "asy_task_id": t.asy_task_id,
-            "item_name": t.item_name,
-            "deploy_status": status,
-            "start_job_status": start,
-            "reason": reason,
-            "rollback": applied.rollback,
-            "previous_version": applied.previous_version,
-            "started_at": started,
-            "finished_at": end,
-            "updated_at": end,
-            "worker": WORKER,
-        },
-        announcement,
-    )
-    if not first:
-        log.info(
-            "a duplicate delivery finished first; its outcome stands", extra={"subtask": subtask_id}
-        )
-        return None
+
+
+def _log_outcome(subtask_id: str, outcome: dict[str, Any], deps: Deps) -> None:
     log.info(
-        "task deployed" if status == SUCCESSFUL else "task failed",
+        "task deployed" if outcome["deploy_status"] == SUCCESSFUL else "task failed",
         extra={
             "subtask": subtask_id,
             "target": deps.target.name,
-            "reason": reason,
-            "rollback": applied.rollback,
+            "reason": outcome["reason"],
+            "rollback": outcome["rollback"],
         },
     )
-    return announcement
 
 
 async def _with_retries(op: Callable[[], Awaitable[T]], deps: Deps, what: str) -> T:

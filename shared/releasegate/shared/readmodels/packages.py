@@ -44,7 +44,7 @@ PACKAGE_INDEXES = [
 PACKAGE_ITEM_INDEXES = [IndexSpec((("package_id", 1), ("position", 1)), name="by_package")]
 AUDIT_INDEXES = [IndexSpec((("package_id", 1), ("at", 1), ("seq", 1)), name="by_package_time")]
 REVIEWER_INDEXES = [IndexSpec((("project_id", 1), ("workspace_id", 1)), name="by_workspace")]
-SUBTASK_INDEXES = [IndexSpec((("package_id", 1),), name="by_package"), OUTBOX_INDEX]
+SUBTASK_INDEXES = [IndexSpec((("package_id", 1),), name="by_package")]
 PROGRESS_INDEXES = [IndexSpec((("package_id", 1),), name="by_package")]
 
 OrderColumn = Literal["apply_timestamp", "deploy_timestamp", "package_name", "deploy_status"]

@@ -1,0 +1,123 @@
+"""The deployer's progress notes (written only for steps that outlast the note delay)
+and its announcements (always the one recorded outcome, re-announced on redelivery)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from releasegate.deployer.deps import Deps
+from releasegate.deployer.repository import DeployerStore
+from releasegate.deployer.targets.base import Applied
+from releasegate.deployer.work import deploy_task
+from releasegate.shared.bus.base import Message
+from releasegate.shared.clock import SystemClock
+from releasegate.shared.contracts.deploy import DEPLOY_TASK, DeployTask
+from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.readmodels.codes import (
+    FAILED,
+    RELEASING,
+    START_NOT_STARTED,
+    START_RUNNING,
+    START_SUCCEEDED,
+    SUCCESSFUL,
+)
+from releasegate.shared.store.memory import MemoryDatabase
+from tests.unit.test_deployer_worker import FakeTarget, _Announcements, work_item
+
+
+class SlowTarget(FakeTarget):
+    def __init__(self, deploy_s: float = 0.0, start_s: float = 0.0, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.deploy_s, self.start_s = deploy_s, start_s
+
+    async def deploy(self, task: DeployTask, content: Any) -> Applied:
+        await asyncio.sleep(self.deploy_s)
+        return await super().deploy(task, content)
+
+    async def start(self, task: DeployTask) -> None:
+        await asyncio.sleep(self.start_s)
+        await super().start(task)
+
+
+def deps_for(target: FakeTarget, note_after_s: float) -> tuple[Deps, DeployerStore, _Announcements]:
+    store, bus = DeployerStore(MemoryDatabase()), _Announcements()
+    deps = Deps(store, target, KeyedLocks(), bus, SystemClock(), progress_note_after_s=note_after_s)  # type: ignore[arg-type]
+    return deps, store, bus
+
+
+def message(task: DeployTask) -> Message[DeployTask]:
+    return Message(DEPLOY_TASK.envelope(task, project_id="demo", workspace_id="default"), task)
+
+
+async def test_a_quick_deploy_goes_straight_to_its_outcome_without_a_note() -> None:
+    deps, store, bus = deps_for(FakeTarget(), note_after_s=0.25)
+    await deploy_task(message(work_item(startup_mode=1)), deps)
+    assert await store.progress.find({}) == []
+    outcome = await store.outcome("1:2")
+    assert outcome is not None and outcome["start_job_status"] == START_SUCCEEDED
+    [finished] = bus.sent
+    assert finished.payload["deploy_status"] == SUCCESSFUL
+
+
+async def test_a_slow_deploy_and_a_slow_start_are_noted_while_they_run() -> None:
+    deps, store, _ = deps_for(SlowTarget(deploy_s=0.15, start_s=0.15), note_after_s=0.05)
+    running = asyncio.create_task(deploy_task(message(work_item(startup_mode=1)), deps))
+    await asyncio.sleep(0.1)  # the deploy is under way
+    [note] = await store.progress.find({})
+    assert (note["deploy_status"], note["start_job_status"]) == (RELEASING, START_NOT_STARTED)
+    assert note["package_id"] == "1" and note["pending_item_id"] == "2" and note["worker"]
+    await asyncio.sleep(0.15)  # now the start is
+    [note] = await store.progress.find({})
+    assert (note["deploy_status"], note["start_job_status"]) == (SUCCESSFUL, START_RUNNING)
+    await running
+    assert await store.outcome("1:2") is not None
+
+
+async def test_with_no_delay_the_note_is_written_first() -> None:
+    deps, store, _ = deps_for(FakeTarget(), note_after_s=0)
+    await deploy_task(message(work_item()), deps)
+    [note] = await store.progress.find({})
+    assert note["deploy_status"] == RELEASING
+
+
+async def test_a_failing_note_fails_the_delivery_and_stops_the_step() -> None:
+    """The note's write failing (database down) fails the handler, so the message is
+    retried; the step it was noting does not run on unobserved."""
+    target = SlowTarget(deploy_s=0.2)
+    deps, store, bus = deps_for(target, note_after_s=0.01)
+
+    async def broken(*_: Any) -> None:
+        raise ConnectionError("database down")
+
+    store.record_progress = broken  # type: ignore[method-assign]
+    try:
+        await deploy_task(message(work_item()), deps)
+    except ConnectionError:
+        pass
+    else:
+        raise AssertionError("the note's failure was swallowed")
+    await asyncio.sleep(0.3)
+    assert target.deployed == [] and bus.sent == []
+    assert await store.outcome("1:2") is None
+
+
+async def test_a_redelivery_announces_the_recorded_outcome_without_deploying_again() -> None:
+    """A worker died after recording a failure and before announcing it: the redelivery
+    announces that failure (same message id), even though the target would now work."""
+    refusing = FakeTarget(refuse=True)
+    deps, store, bus = deps_for(refusing, note_after_s=0.25)
+    task = work_item()
+    await deploy_task(message(task), deps)
+    [first] = bus.sent
+    bus.sent.clear()
+
+    willing = FakeTarget()
+    deps = Deps(store, willing, KeyedLocks(), bus, SystemClock())  # type: ignore[arg-type]
+    await deploy_task(message(task), deps)
+
+    assert willing.attempts == 0
+    [again] = bus.sent
+    assert again.message_id == first.message_id
+    assert again.payload["deploy_status"] == FAILED
+    assert "schema mismatch" in again.payload["reason"]
