@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
-from releasegate.gateway.lru import Lru
 from releasegate.shared.clock import Clock
 from releasegate.shared.identity import IdentityStore, Project, Role, TenantRole, User
+from releasegate.shared.lru import Lru
 from releasegate.shared.store.base import Database
 
 V = TypeVar("V")

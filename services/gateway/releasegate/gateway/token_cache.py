@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from releasegate.gateway.lru import Lru
+from releasegate.shared.lru import Lru
 from releasegate.shared.tokens import LEEWAY_S
 
 MAX_ENTRIES = 4096

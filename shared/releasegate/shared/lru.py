@@ -1,5 +1,6 @@
 """A bounded map that forgets the least recently used entry first: the memory bound
-of the gateway's per-request caches (identities, verified tokens)."""
+of the gateway's per-request caches (identities, verified tokens) and of the review
+service's per-package progress hints."""
 
 from __future__ import annotations
 
