@@ -49,7 +49,9 @@ class SlowPackages(MemoryCollection):
         return await super().update_one(filter, update, **kw)
 
 
-async def releasing(tasks: list[str]) -> tuple[Deps, SlowPackages, RecordingBus]:
+async def releasing(
+    tasks: list[str], linger_s: float = 0.0
+) -> tuple[Deps, SlowPackages, RecordingBus]:
     """The review service's dependencies, with a package releasing ``tasks``."""
     db, packages, locks, bus = MemoryDatabase(), SlowPackages(), KeyedLocks(), RecordingBus()
     store = ReviewStore(db)
@@ -61,7 +63,7 @@ async def releasing(tasks: list[str]) -> tuple[Deps, SlowPackages, RecordingBus]
         locks=locks,
         relay=OutboxRelay(packages, bus, locks),  # type: ignore[arg-type]
         clock=FakeClock(),
-        outcomes=GroupCommit(locks),
+        outcomes=GroupCommit(locks, linger_s=linger_s),
     )
     await packages.insert_one(
         {
@@ -167,3 +169,24 @@ async def test_duplicate_and_late_reports_are_ignored() -> None:
 
     await finished_once(deps, bus, tasks)
     assert (await package(deps))["finished"]["3"]["deploy_status"] == SUCCESSFUL
+
+
+async def test_reports_trickling_in_linger_together_but_the_last_one_is_written_at_once() -> None:
+    """With a 30 s linger: the package's first report is written at once (how many
+    are left is not known yet), the next ones wait for each other, and the one that
+    finishes the package ends the wait, so the release ends without lingering."""
+    tasks = [str(n) for n in range(6)]
+    deps, packages, bus = await releasing(tasks, linger_s=30)
+
+    await asyncio.wait_for(subtask_finished(report(tasks[0]), deps), 5)
+    assert packages.updates == 1 and deps.remaining.get(PACKAGE) == 5
+    middle = [asyncio.create_task(subtask_finished(report(t), deps)) for t in tasks[1:5]]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert packages.updates == 1  # four reports waiting for more
+    await asyncio.wait_for(asyncio.gather(subtask_finished(report(tasks[5]), deps), *middle), 5)
+
+    # The first report; the five others in one update; package.finished's removal.
+    assert packages.updates == 3
+    await finished_once(deps, bus, tasks)
+    assert deps.remaining.get(PACKAGE) is None

@@ -7,11 +7,17 @@ item, then takes the lock; whoever gets it while its own item is still queued wr
 every item queued for that key, and each caller returns once its item is stored,
 whoever stored it. If that write fails, every caller of the batch raises: no caller
 acknowledges an item that was not stored, and its message is retried.
+
+With ``linger_s``, the writer first waits (holding the lock) up to that long for more
+items, unless the batch is already ``max_batch`` long or the caller's ``complete``
+says it needs nobody else: fewer, bigger writes when items trickle in faster than
+they could be written one by one, at the price of at most ``linger_s`` of latency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -30,27 +36,58 @@ class _Queued(Generic[T, R]):
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(self, locks: KeyedLocks) -> None:
+    def __init__(self, locks: KeyedLocks, linger_s: float = 0.0, max_batch: int = 64) -> None:
         self._locks = locks
         self._queued: dict[str, list[_Queued[T, R]]] = {}
+        self._linger_s = linger_s
+        self._max_batch = max_batch
+        self._arrived: dict[str, asyncio.Event] = {}  # keys whose writer is lingering
 
     async def submit(
-        self, key: str, item: T, write: Callable[[list[T]], Awaitable[Sequence[R]]]
+        self,
+        key: str,
+        item: T,
+        write: Callable[[list[T]], Awaitable[Sequence[R]]],
+        complete: Callable[[list[T]], bool] | None = None,
     ) -> R:
         """Store ``item`` with whatever else is queued for ``key``; its result.
 
         ``write`` stores a batch (under the key's lock) and returns one result per
-        item, in order; every caller of one key passes the same ``write``."""
+        item, in order; every caller of one key passes the same ``write``.
+        ``complete(batch)`` True ends a linger at once (e.g. the batch finishes the
+        aggregate, so nothing more will come)."""
         mine: _Queued[T, R] = _Queued(item)
         self._queued.setdefault(key, []).append(mine)
+        if key in self._arrived:
+            self._arrived[key].set()
         try:
             async with self._locks.hold(key):
                 if not mine.done.done():  # nobody has taken it: write it and all queued
+                    await self._linger(key, complete)
                     await self._commit(self._queued.pop(key), write, mine)
         finally:
             if not mine.done.done():
                 self._withdraw(key, mine)  # cancelled while waiting: its message returns
         return mine.done.result()
+
+    async def _linger(self, key: str, complete: Callable[[list[T]], bool] | None) -> None:
+        """Wait for more items of ``key``, up to ``linger_s`` in all."""
+        if self._linger_s <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger_s
+        arrived = self._arrived[key] = asyncio.Event()
+        try:
+            while True:
+                batch = [q.item for q in self._queued.get(key, [])]
+                left = deadline - loop.time()
+                if left <= 0 or len(batch) >= self._max_batch or (complete and complete(batch)):
+                    return
+                arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), left)
+        finally:
+            del self._arrived[key]
 
     async def _commit(
         self,

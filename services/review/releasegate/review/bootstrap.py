@@ -28,7 +28,9 @@ def build(settings: ReviewSettings, bus: Bus, db: Database, clock: Clock | None 
         locks=locks,
         relay=relay,
         clock=clock or SystemClock(),
-        outcomes=GroupCommit(locks),
+        outcomes=GroupCommit(
+            locks, linger_s=settings.progress_linger_ms / 1000, max_batch=settings.prefetch
+        ),
         rpc_timeout_s=settings.rpc_timeout_s,
         creating_timeout_s=settings.creating_timeout_s,
         stuck_after_s=settings.stuck_after_s,

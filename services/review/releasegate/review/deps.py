@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from releasegate.review.domain import Report
 from releasegate.review.repository import ReviewStore
@@ -11,6 +11,7 @@ from releasegate.shared.clock import Clock
 from releasegate.shared.groupcommit import GroupCommit
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.lru import Lru
 from releasegate.shared.store.outbox import OutboxRelay, Outgoing
 
 
@@ -27,3 +28,6 @@ class Deps:
     rpc_timeout_s: float = 15.0
     creating_timeout_s: float = 60.0
     stuck_after_s: float = 600.0
+    # Tasks still to report, per releasing package, as of its last write: a hint that
+    # lets the outcome writer stop lingering for reports that will not come.
+    remaining: Lru[int] = field(default_factory=lambda: Lru(10_000))

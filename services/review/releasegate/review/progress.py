@@ -49,7 +49,15 @@ async def record_outcomes(
         package_id,
         domain.Report(outcomes, parent),
         lambda reports: _write(package_id, reports, deps),
+        lambda reports: _completes(package_id, reports, deps),
     )
+
+
+def _completes(package_id: str, reports: list[domain.Report], deps: Deps) -> bool:
+    """Whether ``reports`` may finish the package, so waiting for more is pointless.
+    Unknown (the package's first write here): yes, and the write tells."""
+    remaining = deps.remaining.get(package_id)
+    return remaining is None or len({k for r in reports for k in r.outcomes}) >= remaining
 
 
 async def _write(
@@ -58,6 +66,7 @@ async def _write(
     """Store a batch of reports: one read, one audit insert, one package update."""
     package = await deps.store.get_package(package_id)
     if package is None or package["deploy_status"] != RELEASING:
+        deps.remaining.discard(package_id)
         return [None] * len(reports)  # late or duplicate reports for a finished package
     finished = dict(package.get("finished") or {})
     new: dict[str, dict[str, Any]] = {}
@@ -71,6 +80,10 @@ async def _write(
         if result is not None:
             finisher = i
             break  # the batch's later reports are late
+    if result is None:
+        deps.remaining.put(package_id, package["task_count"] - len(finished))
+    else:
+        deps.remaining.discard(package_id)
     # A package stores a message only when it finishes, so while it is releasing, a
     # duplicate report has nothing to re-announce: [] for every report but the finisher.
     publish: list[list[Outgoing] | None] = [[] for _ in reports]
