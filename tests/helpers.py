@@ -34,14 +34,17 @@ async def eventually(
 
 
 class RecordingBus:
-    """A fake bus that records the ids of what is published and sent."""
+    """A fake bus that records the ids of what is published and sent (and the
+    published envelopes)."""
 
     def __init__(self) -> None:
         self.published: list[str] = []
+        self.envelopes: list[Envelope] = []
         self.sent: list[tuple[str, str]] = []
 
     async def publish(self, envelope: Envelope) -> None:
         self.published.append(envelope.message_id)
+        self.envelopes.append(envelope)
 
     async def send(self, queue: str, envelope: Envelope) -> None:
         self.sent.append((queue, envelope.message_id))

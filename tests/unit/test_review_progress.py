@@ -190,3 +190,6 @@ async def test_reports_trickling_in_linger_together_but_the_last_one_is_written_
     assert packages.updates == 3
     await finished_once(deps, bus, tasks)
     assert deps.remaining.get(PACKAGE) is None
+    # Its tasks were read beside the package, for package.finished, which lists all.
+    [event] = bus.envelopes
+    assert [t["pending_item_id"] for t in event.payload["tasks"]] == tasks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from releasegate.review import domain
@@ -56,15 +57,31 @@ async def record_outcomes(
 def _completes(package_id: str, reports: list[domain.Report], deps: Deps) -> bool:
     """Whether ``reports`` may finish the package, so waiting for more is pointless.
     Unknown (the package's first write here): yes, and the write tells."""
+    return _finishes(package_id, reports, deps) is not False
+
+
+def _finishes(package_id: str, reports: list[domain.Report], deps: Deps) -> bool | None:
+    """Whether ``reports`` finish the package, as far as the last write here tells;
+    None if it does not tell."""
     remaining = deps.remaining.get(package_id)
-    return remaining is None or len({k for r in reports for k in r.outcomes}) >= remaining
+    if remaining is None:
+        return None
+    return len({k for r in reports for k in r.outcomes}) >= remaining
 
 
 async def _write(
     package_id: str, reports: list[domain.Report], deps: Deps
 ) -> list[list[Outgoing] | None]:
     """Store a batch of reports: one read, one audit insert, one package update."""
-    package = await deps.store.get_package(package_id)
+    items: list[dict[str, Any]] | None = None  # the package's tasks, for package.finished
+    if _finishes(package_id, reports, deps):
+        # The last reports: read the tasks that package.finished lists in the same
+        # round trip, not after (it is the release's final step, on its latency).
+        package, items = await asyncio.gather(
+            deps.store.get_package(package_id), package_items(deps.store.items, package_id)
+        )
+    else:
+        package = await deps.store.get_package(package_id)
     if package is None or package["deploy_status"] != RELEASING:
         deps.remaining.discard(package_id)
         return [None] * len(reports)  # late or duplicate reports for a finished package
@@ -107,7 +124,7 @@ async def _write(
     if result is not None:
         sets.update(deploy_status=result, finished_at=now)
         events.append(
-            await _finished_event(package, result, finished, deps, reports[finisher].parent)
+            await _finished_event(package, result, finished, deps, reports[finisher].parent, items)
         )
         audit.append(audit_entry(package, "finished", now, detail={"deploy_status": result}))
         publish[finisher] = events
@@ -124,8 +141,10 @@ async def _finished_event(
     finished: dict[str, dict[str, Any]],
     deps: Deps,
     parent: Envelope | None,
+    items: list[dict[str, Any]] | None,
 ) -> Outgoing:
-    items = await package_items(deps.store.items, package["_id"])
+    if items is None:
+        items = await package_items(deps.store.items, package["_id"])
     tasks = [
         TaskOutcome(
             pending_item_id=i["pending_item_id"],
