@@ -56,6 +56,10 @@ async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
             else:
                 # A duplicate delivery on another worker recorded first: its outcome
                 # stands, and is the one announced.
+                log.info(
+                    "a duplicate delivery finished first; its outcome stands",
+                    extra={"subtask": subtask_id},
+                )
                 outcome = await deps.store.outcome(subtask_id)
                 assert outcome is not None
     await deps.bus.publish(_finished(subtask_id, outcome, msg.envelope, t))
