@@ -23,7 +23,8 @@ from releasegate.shared.readmodels.codes import (
     SUCCESSFUL,
 )
 from releasegate.shared.store.memory import MemoryDatabase
-from tests.unit.test_deployer_worker import FakeTarget, _Announcements, work_item
+from tests.helpers import RecordingBus
+from tests.unit.deployer_fakes import FakeTarget, work_item
 
 
 class SlowTarget(FakeTarget):
@@ -40,8 +41,8 @@ class SlowTarget(FakeTarget):
         await super().start(task)
 
 
-def deps_for(target: FakeTarget, note_after_s: float) -> tuple[Deps, DeployerStore, _Announcements]:
-    store, bus = DeployerStore(MemoryDatabase()), _Announcements()
+def deps_for(target: FakeTarget, note_after_s: float) -> tuple[Deps, DeployerStore, RecordingBus]:
+    store, bus = DeployerStore(MemoryDatabase()), RecordingBus()
     deps = Deps(store, target, KeyedLocks(), bus, SystemClock(), progress_note_after_s=note_after_s)  # type: ignore[arg-type]
     return deps, store, bus
 
@@ -56,7 +57,7 @@ async def test_a_quick_deploy_goes_straight_to_its_outcome_without_a_note() -> N
     assert await store.progress.find({}) == []
     outcome = await store.outcome("1:2")
     assert outcome is not None and outcome["start_job_status"] == START_SUCCEEDED
-    [finished] = bus.sent
+    [finished] = bus.envelopes
     assert finished.payload["deploy_status"] == SUCCESSFUL
 
 
@@ -98,7 +99,7 @@ async def test_a_failing_note_fails_the_delivery_and_stops_the_step() -> None:
     else:
         raise AssertionError("the note's failure was swallowed")
     await asyncio.sleep(0.3)
-    assert target.deployed == [] and bus.sent == []
+    assert target.deployed == [] and bus.envelopes == []
     assert await store.outcome("1:2") is None
 
 
@@ -109,15 +110,15 @@ async def test_a_redelivery_announces_the_recorded_outcome_without_deploying_aga
     deps, store, bus = deps_for(refusing, note_after_s=0.25)
     task = work_item()
     await deploy_task(message(task), deps)
-    [first] = bus.sent
-    bus.sent.clear()
+    [first] = bus.envelopes
+    bus.envelopes.clear()
 
     willing = FakeTarget()
     deps = Deps(store, willing, KeyedLocks(), bus, SystemClock())  # type: ignore[arg-type]
     await deploy_task(message(task), deps)
 
     assert willing.attempts == 0
-    [again] = bus.sent
+    [again] = bus.envelopes
     assert again.message_id == first.message_id
     assert again.payload["deploy_status"] == FAILED
     assert "schema mismatch" in again.payload["reason"]

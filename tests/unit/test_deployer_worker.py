@@ -13,66 +13,13 @@ import pytest
 from releasegate.cli.embedded import Embedded
 from releasegate.deployer import domain
 from releasegate.deployer.settings import DeployerSettings
-from releasegate.deployer.targets.base import Applied, TargetError, TransientTargetError
+from releasegate.deployer.targets.base import Applied
 from releasegate.shared.contracts.deploy import DeployTask
 from releasegate.shared.readmodels.production import CATALOG, HISTORY
 from tests.embedded import embedded_flow
 from tests.flows import Flow
-
-
-def work_item(**overrides: Any) -> DeployTask:
-    """Task 2 of package 1: job ``a`` version 1."""
-    fields: dict[str, Any] = {
-        "package_id": "1",
-        "asy_task_id": "x",
-        "pending_item_id": "2",
-        "item_key": "demo/default/job/a",
-        "item_name": "a",
-        "task_type": 1,
-        "update_type": 1,
-        "version": 1,
-        "startup_mode": 0,
-        "released_by": "u-deployer",
-        "released_by_name": "deployer",
-    }
-    return DeployTask(**{**fields, **overrides})
-
-
-class FakeTarget:
-    """Programmable: transient failures before success, refusals, start failures."""
-
-    name = "fake"
-
-    def __init__(
-        self,
-        transient: int = 0,
-        refuse: bool = False,
-        refuse_start: bool = False,
-        start_transient: int = 0,
-    ) -> None:
-        self.transient, self.refuse = transient, refuse
-        self.refuse_start, self.start_transient = refuse_start, start_transient
-        self.deployed: list[str] = []
-        self.started: list[str] = []
-        self.attempts = 0
-
-    async def deploy(self, task: DeployTask, content: Any) -> Applied:
-        self.attempts += 1
-        if self.refuse:
-            raise TargetError("production refused: schema mismatch")
-        if self.transient > 0:
-            self.transient -= 1
-            raise TransientTargetError("503 from production")
-        self.deployed.append(task.idempotency_key)
-        return Applied()
-
-    async def start(self, task: DeployTask) -> None:
-        if self.refuse_start:
-            raise TargetError("scheduler refused to start the job")
-        if self.start_transient > 0:
-            self.start_transient -= 1
-            raise TransientTargetError("scheduler busy")
-        self.started.append(task.idempotency_key)
+from tests.helpers import RecordingBus
+from tests.unit.deployer_fakes import FakeTarget, work_item
 
 
 @pytest.fixture
@@ -309,19 +256,6 @@ async def test_two_workers_running_the_same_task_record_one_outcome() -> None:
         await w.stop()
 
 
-class _Announcements:
-    """Just enough of a Bus for a deployer: records what is announced."""
-
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-
-    async def publish(self, envelope: Any) -> None:
-        self.sent.append(envelope)
-
-    async def send(self, queue: str, envelope: Any) -> None:
-        self.sent.append(envelope)
-
-
 async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
     """A worker killed after "deployed, starting" left SUCCESSFUL + starting and no
     outcome: the redelivery must start the job and announce, not skip it as done."""
@@ -337,7 +271,7 @@ async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
 
     store, bus, locks, target = (
         DeployerStore(MemoryDatabase()),
-        _Announcements(),
+        RecordingBus(),
         KeyedLocks(),
         FakeTarget(),
     )
@@ -356,7 +290,7 @@ async def test_a_task_left_starting_by_a_killed_worker_runs_again() -> None:
     envelope = DEPLOY_TASK.envelope(task, project_id="demo", workspace_id="default")
     await deploy_task(Message(envelope, task, redelivered=True), deps)
     assert target.started == [task.idempotency_key]
-    [finished] = bus.sent
+    [finished] = bus.envelopes
     assert finished.type == "subtask.finished"
     assert finished.payload["start_job_status"] == START_SUCCEEDED
 
@@ -369,7 +303,7 @@ async def test_a_catalog_write_without_its_history_is_completed_on_redelivery() 
     from releasegate.shared.store.memory import MemoryDatabase
 
     db = MemoryDatabase()
-    target = CatalogTarget(db, _Announcements(), FakeClock())  # type: ignore[arg-type]
+    target = CatalogTarget(db, RecordingBus(), FakeClock())  # type: ignore[arg-type]
     await target.deploy(work_item(version=3, package_id="0", pending_item_id="1"), {"v": 3})
     task = work_item(version=2)  # a rollback from 3 to 2
     applied = await target.deploy(task, {"v": 2})
