@@ -23,7 +23,7 @@ from releasegate.shared.readmodels.codes import (
     SUCCESSFUL,
 )
 from releasegate.shared.store.memory import MemoryDatabase
-from tests.helpers import RecordingBus
+from tests.helpers import RecordingBus, eventually
 from tests.unit.deployer_fakes import FakeTarget, work_item
 
 
@@ -61,18 +61,43 @@ async def test_a_quick_deploy_goes_straight_to_its_outcome_without_a_note() -> N
     assert finished.payload["deploy_status"] == SUCCESSFUL
 
 
+class GatedTarget(FakeTarget):
+    """A deploy and a start that each run until the test opens their gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deploy_gate, self.start_gate = asyncio.Event(), asyncio.Event()
+
+    async def deploy(self, task: DeployTask, content: Any) -> Applied:
+        await self.deploy_gate.wait()
+        return await super().deploy(task, content)
+
+    async def start(self, task: DeployTask) -> None:
+        await self.start_gate.wait()
+        await super().start(task)
+
+
 async def test_a_slow_deploy_and_a_slow_start_are_noted_while_they_run() -> None:
-    deps, store, _ = deps_for(SlowTarget(deploy_s=0.15, start_s=0.15), note_after_s=0.05)
+    target = GatedTarget()
+    deps, store, bus = deps_for(target, note_after_s=0.01)
     running = asyncio.create_task(deploy_task(message(work_item(startup_mode=1)), deps))
-    await asyncio.sleep(0.1)  # the deploy is under way
+
+    async def noted(deploy_status: int, start_status: int) -> bool:
+        notes = await store.progress.find({})
+        return [(n["deploy_status"], n["start_job_status"]) for n in notes] == [
+            (deploy_status, start_status)
+        ]
+
+    await eventually(lambda: noted(RELEASING, START_NOT_STARTED), what="the deploy's note")
     [note] = await store.progress.find({})
-    assert (note["deploy_status"], note["start_job_status"]) == (RELEASING, START_NOT_STARTED)
     assert note["package_id"] == "1" and note["pending_item_id"] == "2" and note["worker"]
-    await asyncio.sleep(0.15)  # now the start is
-    [note] = await store.progress.find({})
-    assert (note["deploy_status"], note["start_job_status"]) == (SUCCESSFUL, START_RUNNING)
-    await running
-    assert await store.outcome("1:2") is not None
+    target.deploy_gate.set()
+    await eventually(lambda: noted(SUCCESSFUL, START_RUNNING), what="the start's note")
+    assert bus.envelopes == []  # nothing announced while the start runs
+    target.start_gate.set()
+    await asyncio.wait_for(running, 5)
+    outcome = await store.outcome("1:2")
+    assert outcome is not None and outcome["start_job_status"] == START_SUCCEEDED
 
 
 async def test_with_no_delay_the_note_is_written_first() -> None:
