@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from releasegate.deployer.deps import Deps
 from releasegate.deployer.repository import DeployerStore
 from releasegate.deployer.targets.base import Applied
@@ -27,17 +29,19 @@ from tests.helpers import RecordingBus, eventually
 from tests.unit.deployer_fakes import FakeTarget, work_item
 
 
-class SlowTarget(FakeTarget):
-    def __init__(self, deploy_s: float = 0.0, start_s: float = 0.0, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.deploy_s, self.start_s = deploy_s, start_s
+class GatedTarget(FakeTarget):
+    """A deploy and a start that each run until the test opens their gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deploy_gate, self.start_gate = asyncio.Event(), asyncio.Event()
 
     async def deploy(self, task: DeployTask, content: Any) -> Applied:
-        await asyncio.sleep(self.deploy_s)
+        await self.deploy_gate.wait()
         return await super().deploy(task, content)
 
     async def start(self, task: DeployTask) -> None:
-        await asyncio.sleep(self.start_s)
+        await self.start_gate.wait()
         await super().start(task)
 
 
@@ -59,22 +63,6 @@ async def test_a_quick_deploy_goes_straight_to_its_outcome_without_a_note() -> N
     assert outcome is not None and outcome["start_job_status"] == START_SUCCEEDED
     [finished] = bus.envelopes
     assert finished.payload["deploy_status"] == SUCCESSFUL
-
-
-class GatedTarget(FakeTarget):
-    """A deploy and a start that each run until the test opens their gate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.deploy_gate, self.start_gate = asyncio.Event(), asyncio.Event()
-
-    async def deploy(self, task: DeployTask, content: Any) -> Applied:
-        await self.deploy_gate.wait()
-        return await super().deploy(task, content)
-
-    async def start(self, task: DeployTask) -> None:
-        await self.start_gate.wait()
-        await super().start(task)
 
 
 async def test_a_slow_deploy_and_a_slow_start_are_noted_while_they_run() -> None:
@@ -110,20 +98,18 @@ async def test_with_no_delay_the_note_is_written_first() -> None:
 async def test_a_failing_note_fails_the_delivery_and_stops_the_step() -> None:
     """The note's write failing (database down) fails the handler, so the message is
     retried; the step it was noting does not run on unobserved."""
-    target = SlowTarget(deploy_s=0.2)
+    target = GatedTarget()
     deps, store, bus = deps_for(target, note_after_s=0.01)
 
     async def broken(*_: Any) -> None:
         raise ConnectionError("database down")
 
     store.record_progress = broken  # type: ignore[method-assign]
-    try:
+    with pytest.raises(ConnectionError):
         await deploy_task(message(work_item()), deps)
-    except ConnectionError:
-        pass
-    else:
-        raise AssertionError("the note's failure was swallowed")
-    await asyncio.sleep(0.3)
+    target.deploy_gate.set()  # a step still running would now deploy
+    for _ in range(20):
+        await asyncio.sleep(0)
     assert target.deployed == [] and bus.envelopes == []
     assert await store.outcome("1:2") is None
 
