@@ -160,6 +160,21 @@ async def test_upsert_and_conditional_update(database: Database) -> None:
     assert miss.matched == 0
 
 
+async def test_an_upsert_whose_condition_fails_collides_on_id(database: Database) -> None:
+    """How a newer document is kept: the update of an older one matches nothing and
+    its upsert is a duplicate _id."""
+    coll = database.collection("c4b")
+    older = {"_id": "k", "rank": {"$lt": 2}}
+    await coll.update_one(older, {"$set": {"rank": 2, "v": "new"}}, upsert=True)
+    with pytest.raises(DuplicateKey):
+        await coll.update_one(older, {"$set": {"rank": 2, "v": "again"}}, upsert=True)
+    with pytest.raises(DuplicateKey):
+        await coll.update_one(older, {"$set": {"rank": 1, "v": "old"}}, upsert=True)
+    newer = {"_id": "k", "rank": {"$lt": 3}}
+    await coll.update_one(newer, {"$set": {"rank": 3, "v": "newest"}}, upsert=True)
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "rank": 3, "v": "newest"}
+
+
 async def test_update_many_delete(database: Database) -> None:
     coll = await _seed(database, "c5")
     assert await coll.update_many({"sub.k": 2}, {"$set": {"flag": 1}}) == 2  # type: ignore[attr-defined]

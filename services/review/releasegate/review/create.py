@@ -83,11 +83,10 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
         task_list = [
             {"pending_item_id": t.pending_item_id, "item_name": t.item_name} for t in tasks
         ]
-        await deps.store.update_package(
-            package_id, {"$set": {"state": READY, "task_list": task_list}}, stored
-        )
+        package["_id"] = package_id
+        await deps.store.update_package(package, {"state": READY, "task_list": task_list}, stored)
         await deps.store.record(
-            {**package, "_id": package_id},
+            package,
             "created",
             now,
             actor_id=p.actor.user_id,

@@ -84,6 +84,8 @@ async def _write(
         package = await deps.store.get_package(package_id)
     if package is None or package["deploy_status"] != RELEASING:
         deps.remaining.discard(package_id)
+        if package is not None:
+            await deps.store.refresh_view(package)  # in case a crash left it behind
         return [None] * len(reports)  # late or duplicate reports for a finished package
     finished = dict(package.get("finished") or {})
     new: dict[str, dict[str, Any]] = {}
@@ -105,6 +107,7 @@ async def _write(
     # duplicate report has nothing to re-announce: [] for every report but the finisher.
     publish: list[list[Outgoing] | None] = [[] for _ in reports]
     if not new:
+        await deps.store.refresh_view(package)  # in case a crash left it behind
         return publish
     now = deps.clock.now_ms()
     sets: dict[str, Any] = {f"finished.{k}": v for k, v in new.items()}
@@ -131,7 +134,7 @@ async def _write(
     # The audit entries first: a retry after a failed update writes them again (the
     # replayed ones are skipped); after the update a retry finds nothing new.
     await deps.store.record_all(audit)
-    await deps.store.update_package(package_id, {"$set": sets}, events)
+    await deps.store.update_package(package, sets, events)
     return publish
 
 

@@ -113,7 +113,7 @@ async def _approve(
             await decide_once(package_id, decision, deps)
             stored = await apply_release(package, decision, deps, parent=env)
         else:
-            await deps.store.update_package(package_id, {"$set": {"asy_task_id": asy_task_id}})
+            await deps.store.update_package(package, {"asy_task_id": asy_task_id})
             stored = []
     detail = {
         "asy_subtask_num": package["task_count"],
@@ -177,17 +177,15 @@ async def apply_release(
         now = decision["at"]
         stored = [releasing, *work]
         await deps.store.update_package(
-            package_id,
+            package,
             {
-                "$set": {
-                    "deploy_status": RELEASING,
-                    "deploy_user_id": actor.user_id,
-                    "deploy_user_name": actor.user_name,
-                    "deploy_timestamp": now,
-                    "startup_mode": decision["startup_mode"],
-                    "asy_task_id": asy_task_id,
-                    "last_progress_at": now,
-                }
+                "deploy_status": RELEASING,
+                "deploy_user_id": actor.user_id,
+                "deploy_user_name": actor.user_name,
+                "deploy_timestamp": now,
+                "startup_mode": decision["startup_mode"],
+                "asy_task_id": asy_task_id,
+                "last_progress_at": now,
             },
             stored,
         )
@@ -199,5 +197,7 @@ async def apply_release(
             actor_name=actor.user_name,
             detail={"startup_mode": decision["startup_mode"], "asy_task_id": asy_task_id},
         )
+    else:
+        await deps.store.refresh_view(package)  # in case a crash left it behind
     await deps.store.decision_applied(package_id)
     return stored

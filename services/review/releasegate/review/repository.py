@@ -21,6 +21,7 @@ from releasegate.shared.readmodels.packages import (
     REVIEWERS,
     SUBTASKS,
 )
+from releasegate.shared.readmodels.system_tasks import SYSTEM_TASKS, view_document
 from releasegate.shared.store.base import Collection, Database, DuplicateKey, IndexSpec
 from releasegate.shared.store.outbox import Outgoing, with_outbox
 
@@ -59,6 +60,22 @@ def audit_entry(
     }
 
 
+def with_sets(package: dict[str, Any], sets: dict[str, Any]) -> dict[str, Any]:
+    """``package`` after ``$set`` of ``sets`` (top-level or ``field.key`` paths);
+    ``package`` itself is not changed."""
+    after, copied = dict(package), set()
+    for path, value in sets.items():
+        field, _, key = path.partition(".")
+        if not key:
+            after[field] = value
+            continue
+        if field not in copied:
+            after[field] = dict(after.get(field) or {})
+            copied.add(field)
+        after[field][key] = value
+    return after
+
+
 class ReviewStore:
     def __init__(self, db: Database) -> None:
         self.packages: Collection = db.collection(PACKAGES)
@@ -69,6 +86,7 @@ class ReviewStore:
         self.reviewers: Collection = db.collection(REVIEWERS)
         self.policies: Collection = db.collection(POLICIES)
         self.subtasks: Collection = db.collection(SUBTASKS)  # the deployer's; read only
+        self.system_tasks: Collection = db.collection(SYSTEM_TASKS)  # what a poll reads
 
     async def ensure_indexes(self) -> None:
         await self.packages.ensure_indexes(PACKAGE_INDEXES)
@@ -83,9 +101,29 @@ class ReviewStore:
         return await self.packages.find_one({"_id": package_id}, projection={"outbox": 0})
 
     async def update_package(
-        self, package_id: str, update: dict[str, Any], events: list[Outgoing] | None = None
+        self,
+        package: dict[str, Any],
+        sets: dict[str, Any],
+        events: list[Outgoing] | None = None,
     ) -> None:
-        await self.packages.update_one({"_id": package_id}, with_outbox(update, events or []))
+        """``$set`` ``sets`` on ``package`` (as read under its lock), storing ``events``
+        in its outbox; then the view a poll reads, rendered from the result."""
+        update = with_outbox({"$set": sets}, events or [])
+        await self.packages.update_one({"_id": package["_id"]}, update)
+        await self.refresh_view(with_sets(package, sets))
+
+    async def refresh_view(self, package: dict[str, Any]) -> None:
+        """Store the poll's view of ``package`` unless a newer one is stored: a retry
+        after the package was written and its view was not writes it then."""
+        doc = view_document(package)
+        if doc is None:
+            return
+        asy_task_id = doc.pop("_id")
+        older = {"_id": asy_task_id, "rank": {"$lt": doc["rank"]}}
+        # The upsert of a view no newer than the stored one finds no match and
+        # collides on _id.
+        with contextlib.suppress(DuplicateKey):
+            await self.system_tasks.update_one(older, {"$set": doc}, upsert=True)
 
     async def insert_items(self, docs: list[dict[str, Any]]) -> None:
         # One batch; a replay after a crash finds some snapshots already there.

@@ -105,15 +105,13 @@ async def apply_return(
         )
         stored = [Outgoing(event)]
         await deps.store.update_package(
-            package_id,
+            package,
             {
-                "$set": {
-                    "deploy_status": status,
-                    "returned_by": decision["by"],
-                    "returned_by_name": decision["by_name"],
-                    "returned_at": decision["at"],
-                    "reason": decision.get("reason", ""),
-                }
+                "deploy_status": status,
+                "returned_by": decision["by"],
+                "returned_by_name": decision["by_name"],
+                "returned_at": decision["at"],
+                "reason": decision.get("reason", ""),
             },
             stored,
         )
@@ -126,5 +124,7 @@ async def apply_return(
             actor_name=decision["by_name"],
             reason=decision.get("reason", ""),
         )
+    else:
+        await deps.store.refresh_view(package)  # in case a crash left it behind
     await deps.store.decision_applied(package_id)
     return stored

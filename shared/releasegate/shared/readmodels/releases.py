@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from releasegate.shared import diffs
-from releasegate.shared.readmodels.codes import FAILED, RELEASING, SUCCESSFUL, TO_BE_REVIEWED
 from releasegate.shared.readmodels.packages import (
     AUDIT,
     PACKAGE_ITEMS,
@@ -24,6 +23,7 @@ from releasegate.shared.readmodels.packages import (
     subtask_states,
     task_detail_view,
 )
+from releasegate.shared.readmodels.system_tasks import SystemTaskView, render, stored_view
 from releasegate.shared.store.base import Database
 
 # What a poll reads of the package: only these cross the wire and are decoded.
@@ -37,35 +37,15 @@ POLLED_FIELDS = dict.fromkeys(
         "last_progress_at",
         "task_list",
         "finished",
+        "asy_task_id",
     ),
     1,
 )
-
-SystemStatus = Literal["WAITING_APPROVAL", "RUNNING", "SUCCESSFUL", "FAILED"]
 
 
 class PackageDetails(BaseModel):
     release_package: PackageView
     task_details: list[TaskDetailView]
-
-
-class SubtaskView(BaseModel):
-    id: str
-    name: str
-    lastUpdate: int
-    status: SystemStatus
-    taskId: str
-
-
-class SystemTaskView(BaseModel):
-    id: str
-    name: str
-    startTime: int | None
-    endTime: int | None
-    lastUpdate: int
-    status: SystemStatus
-    projectId: str
-    subtasks: list[SubtaskView]
 
 
 async def package_details(
@@ -94,32 +74,10 @@ async def _items_and_states(
     return both
 
 
-def _subtask_status(package: dict[str, Any], sub: dict[str, Any] | None) -> SystemStatus:
-    if sub is not None and sub["deploy_status"] == SUCCESSFUL:
-        return "SUCCESSFUL"
-    if sub is not None and sub["deploy_status"] == FAILED:
-        return "FAILED"
-    if package["deploy_status"] == TO_BE_REVIEWED:
-        return "WAITING_APPROVAL"
-    if package["deploy_status"] == FAILED:
-        return "FAILED"  # stopped by the stuck-release sweep before a worker reported
-    return "RUNNING"
-
-
-def _package_status(package: dict[str, Any]) -> SystemStatus:
-    status = package["deploy_status"]
-    if status == SUCCESSFUL:
-        return "SUCCESSFUL"
-    if status == RELEASING:
-        return "RUNNING"
-    if status == TO_BE_REVIEWED:
-        return "WAITING_APPROVAL"
-    return "FAILED"
-
-
 async def system_task(
     db: Database, project_id: str, workspace_id: str, asy_task_id: str
 ) -> SystemTaskView | None:
+    """The poll's answer rendered from the package (see ``system_tasks``)."""
     package = await db.collection(PACKAGES).find_one(
         {
             "asy_task_id": asy_task_id,
@@ -131,37 +89,24 @@ async def system_task(
     )
     if package is None:
         return None
-    # One document answers a poll: the package lists its tasks and carries each task's
-    # recorded outcome. Packages stored before they listed their tasks read the items.
+    # Packages stored before they listed their tasks read the items.
     tasks = package.get("task_list") or [
         {"pending_item_id": i["pending_item_id"], "item_name": i["item_name"]}
         for i in await package_items(db.collection(PACKAGE_ITEMS), package["_id"])
     ]
-    outcomes = package.get("finished") or {}
-    base = package.get("last_progress_at") or package["apply_timestamp"]
-    views = []
-    for position, task in enumerate(tasks):
-        sub = outcomes.get(task["pending_item_id"])
-        views.append(
-            SubtaskView(
-                id=f"{asy_task_id}-{position + 1}",
-                name=task["item_name"],
-                lastUpdate=(sub or {}).get("updated_at", base),
-                status=_subtask_status(package, sub),
-                taskId=task["pending_item_id"],
-            )
-        )
-    last = max([base, *(v.lastUpdate for v in views)])
-    return SystemTaskView(
-        id=asy_task_id,
-        name=f"Release package {package['package_name']}",
-        startTime=package.get("deploy_timestamp"),
-        endTime=package.get("finished_at"),
-        lastUpdate=last,
-        status=_package_status(package),
-        projectId=project_id,
-        subtasks=views,
-    )
+    return render({**package, "project_id": project_id}, tasks)
+
+
+async def system_task_json(
+    db: Database, project_id: str, workspace_id: str, asy_task_id: str
+) -> str | None:
+    """The poll's JSON answer: the view the review service stored, else rendered from
+    the package (one released before views were stored)."""
+    stored = await stored_view(db, project_id, workspace_id, asy_task_id)
+    if stored is not None:
+        return stored
+    view = await system_task(db, project_id, workspace_id, asy_task_id)
+    return None if view is None else view.model_dump_json()
 
 
 class AuditEntry(BaseModel):

@@ -20,7 +20,8 @@ from releasegate.shared.contracts.packages import (
     UnpackPackages,
 )
 from releasegate.shared.errors import NOT_FOUND, ReleasegateError
-from releasegate.shared.readmodels.releases import SystemTaskView, system_task
+from releasegate.shared.readmodels.releases import system_task_json
+from releasegate.shared.readmodels.system_tasks import SystemTaskView
 
 router = APIRouter(tags=["release"])
 
@@ -125,8 +126,9 @@ async def get_system_task(
     ctx: Context,
     task_id: Annotated[str, Path(pattern=r"^[0-9]{1,19}$")],
     caller: Annotated[Caller, Depends(allowed("system_task"))],
-) -> SystemTaskView:
-    view = await system_task(ctx.db, caller.project_id, caller.workspace_id, task_id)
-    if view is None:
+) -> Response:
+    body = await system_task_json(ctx.db, caller.project_id, caller.workspace_id, task_id)
+    if body is None:
         raise ReleasegateError(NOT_FOUND, f"Task {task_id} does not exist.")
-    return view
+    # Already rendered to the response model's JSON (by the review service, mostly).
+    return Response(body, media_type="application/json")
