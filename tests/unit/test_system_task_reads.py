@@ -1,5 +1,6 @@
-"""A poll of a system task is answered from the package document alone: the package
-lists its tasks and carries each task's recorded outcome."""
+"""Without a stored view (``test_system_task_views``), a poll of a system task is
+answered from the package document alone: the package lists its tasks and carries
+each task's recorded outcome."""
 
 from __future__ import annotations
 

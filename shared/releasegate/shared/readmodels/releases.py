@@ -26,7 +26,7 @@ from releasegate.shared.readmodels.packages import (
 from releasegate.shared.readmodels.system_tasks import SystemTaskView, render, stored_view
 from releasegate.shared.store.base import Database
 
-# What a poll reads of the package: only these cross the wire and are decoded.
+# What a poll without a stored view reads of the package: only these cross the wire.
 POLLED_FIELDS = dict.fromkeys(
     (
         "package_name",
