@@ -7,6 +7,7 @@ from typing import Any
 
 from releasegate.deployer.targets.base import Applied
 from releasegate.review.repository import DECISIONS
+from releasegate.review.sweeper import task_ids
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.clock import FakeClock, SystemClock
 from releasegate.shared.contracts.deploy import DeployTask
@@ -124,3 +125,9 @@ async def test_unapplied_decisions_and_abandoned_creations_are_finished() -> Non
             )
 
         await eventually(settled, what="decision applied and abandoned creation undone")
+
+
+def test_a_package_stored_before_it_listed_its_tasks_is_swept_by_its_ids() -> None:
+    listed = {"task_list": [{"pending_item_id": "a", "item_name": "x"}], "item_ids": ["old"]}
+    assert task_ids(listed) == ["a"]
+    assert task_ids({"item_ids": ["a", "b"]}) == ["a", "b"]

@@ -50,7 +50,6 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
         "deploy_status": TO_BE_REVIEWED,
         "delete_flag": 0,
         "approvers": [{"user_id": a, "user_name": approvers[a].name} for a in p.approver_ids],
-        "item_ids": p.pending_item_ids,
         "task_count": len(p.pending_item_ids),
         "finished": {},
         "outbox": {},

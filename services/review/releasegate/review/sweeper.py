@@ -63,6 +63,13 @@ async def _unapplied_decisions(deps: Deps, now: int) -> None:
         log.warning("unapplied decision applied", extra={"package_id": package_id})
 
 
+def task_ids(package: dict[str, Any]) -> list[str]:
+    """The package's tasks; packages stored before they listed their tasks kept only
+    their ids."""
+    listed = package.get("task_list")
+    return [t["pending_item_id"] for t in listed] if listed else list(package["item_ids"])
+
+
 async def _stuck_releases(deps: Deps, now: int) -> None:
     cutoff = now - int(deps.stuck_after_s * 1000)
     for package in await deps.store.packages.find(
@@ -71,7 +78,7 @@ async def _stuck_releases(deps: Deps, now: int) -> None:
         finished = package.get("finished") or {}
         subtasks = await final_outcomes(deps.store.subtasks, package["_id"])
         outcomes: dict[str, dict[str, Any]] = {}
-        for item_id in package["item_ids"]:
+        for item_id in task_ids(package):
             if item_id in finished:
                 continue
             sub = subtasks.get(item_id)
