@@ -22,7 +22,7 @@ from releasegate.shared.store.base import StoreUnavailable, UpdateOutcome
 from releasegate.shared.store.memory import MemoryCollection, MemoryDatabase
 from tests.flows import Flow
 from tests.unit.conftest import Api
-from tests.unit.test_review_progress import PACKAGE, releasing, report
+from tests.unit.review_fakes import PACKAGE, releasing, report
 
 
 @pytest.fixture
