@@ -1,11 +1,13 @@
 """A poll reads the view the review service stored after each change of the package
 (``review_system_tasks``): the same answer as one rendered from the package, never
 replaced by an older one, and written again by the retry that follows a crash between
-the package's write and its view's."""
+the package's write and its view's. Without a stored view, the package document alone
+answers: it lists its tasks and carries each task's recorded outcome."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,12 +17,13 @@ from releasegate.review.deps import Deps
 from releasegate.review.progress import subtask_finished
 from releasegate.review.repository import ReviewStore, with_sets
 from releasegate.shared.readmodels.codes import RELEASING, SUCCESSFUL
-from releasegate.shared.readmodels.packages import READY
-from releasegate.shared.readmodels.releases import system_task_json
+from releasegate.shared.readmodels.packages import PACKAGE_ITEMS, PACKAGES, READY
+from releasegate.shared.readmodels.releases import system_task, system_task_json
 from releasegate.shared.readmodels.system_tasks import SYSTEM_TASKS, view_document
 from releasegate.shared.store.base import StoreUnavailable, UpdateOutcome
 from releasegate.shared.store.memory import MemoryCollection, MemoryDatabase
 from tests.flows import Flow
+from tests.helpers import ReadCountingDatabase
 from tests.unit.conftest import Api
 from tests.unit.review_fakes import PACKAGE, releasing, report
 
@@ -28,6 +31,22 @@ from tests.unit.review_fakes import PACKAGE, releasing, report
 @pytest.fixture
 def flow(api: Api) -> Flow:
     return Flow(api.http, api.tokens, "demo")
+
+
+# A package released before views were stored, without its task list.
+SAMPLE = {
+    "_id": "7",
+    "asy_task_id": "99",
+    "project_id": "p",
+    "workspace_id": "w",
+    "state": READY,
+    "package_name": "nightly",
+    "apply_timestamp": 1_000,
+    "deploy_timestamp": 2_000,
+    "last_progress_at": 3_000,
+    "deploy_status": RELEASING,
+    "finished": {"a": {"deploy_status": SUCCESSFUL, "updated_at": 4_000}},
+}
 
 
 async def _stored(api: Api, asy_task_id: str) -> dict[str, Any] | None:
@@ -75,24 +94,48 @@ async def test_waiting_for_approval_then_revoked(api: Api, flow: Flow) -> None:
     assert stored is not None and json.loads(stored["body"]) == polled
 
 
+async def test_a_poll_reads_one_document() -> None:
+    db = ReadCountingDatabase()
+    tasks = [
+        {"pending_item_id": "a", "item_name": "job a"},
+        {"pending_item_id": "b", "item_name": "b"},
+    ]
+    await MemoryDatabase.collection(db, PACKAGES).insert_one({**SAMPLE, "task_list": tasks})
+
+    view = await system_task(db, "p", "w", "99")
+
+    assert db.reads == Counter({PACKAGES: 1})
+    assert view is not None and view.status == "RUNNING" and view.lastUpdate == 4_000
+    assert [(s.id, s.name, s.status, s.lastUpdate) for s in view.subtasks] == [
+        ("99-1", "job a", "SUCCESSFUL", 4_000),
+        ("99-2", "b", "RUNNING", 3_000),
+    ]
+
+
+async def test_a_package_stored_without_its_task_list_reads_its_items() -> None:
+    db = ReadCountingDatabase()
+    await MemoryDatabase.collection(db, PACKAGES).insert_one(SAMPLE)
+    for position, item in enumerate(("a", "b")):
+        await MemoryDatabase.collection(db, PACKAGE_ITEMS).insert_one(
+            {
+                "_id": f"7:{item}",
+                "package_id": "7",
+                "position": position,
+                "pending_item_id": item,
+                "item_name": item,
+            }
+        )
+
+    view = await system_task(db, "p", "w", "99")
+
+    assert db.reads == Counter({PACKAGES: 1, PACKAGE_ITEMS: 1})
+    assert view is not None and [s.status for s in view.subtasks] == ["SUCCESSFUL", "RUNNING"]
+
+
 def _package(**fields: Any) -> dict[str, Any]:
-    return {
-        "_id": "7",
-        "asy_task_id": "99",
-        "project_id": "p",
-        "workspace_id": "w",
-        "state": READY,
-        "package_name": "nightly",
-        "apply_timestamp": 1_000,
-        "task_count": 2,
-        "task_list": [
-            {"pending_item_id": "a", "item_name": "a"},
-            {"pending_item_id": "b", "item_name": "b"},
-        ],
-        "deploy_status": RELEASING,
-        "finished": {},
-        **fields,
-    }
+    """``SAMPLE`` as stored now: with its task count and list."""
+    tasks = [{"pending_item_id": t, "item_name": t} for t in "ab"]
+    return {**SAMPLE, "task_count": 2, "task_list": tasks, **fields}
 
 
 async def test_a_view_never_replaces_a_newer_one() -> None:
@@ -110,10 +153,10 @@ async def test_a_view_never_replaces_a_newer_one() -> None:
 
 
 def test_with_sets_applies_paths_to_a_copy() -> None:
-    package = _package()
+    package = _package(finished={})
     after = with_sets(package, {"finished.a": {"deploy_status": 2}, "last_progress_at": 9})
     assert after["finished"] == {"a": {"deploy_status": 2}} and after["last_progress_at"] == 9
-    assert package["finished"] == {} and "last_progress_at" not in package
+    assert package["finished"] == {} and package["last_progress_at"] == 3_000
 
 
 class FailingViews(MemoryCollection):
