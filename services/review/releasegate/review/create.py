@@ -78,7 +78,8 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
     )
     stored = [Outgoing(created)]
     async with deps.locks.hold(package_id):
-        # The package lists its tasks, so one read answers a poll (readmodels.releases).
+        # The package lists its tasks: the poll's view is rendered from the package
+        # alone (readmodels.system_tasks).
         task_list = [
             {"pending_item_id": t.pending_item_id, "item_name": t.item_name} for t in tasks
         ]
