@@ -62,3 +62,27 @@ async def test_an_empty_fast_path_does_nothing() -> None:
     relay = OutboxRelay(coll, bus, KeyedLocks())  # type: ignore[arg-type]
     assert await relay.drain("missing", stored=[]) == 0
     assert db.reads["docs"] == 0 and bus.published == []
+
+
+async def test_a_message_is_stored_as_one_string() -> None:
+    """One value per message: the server decodes the document on every read and write."""
+    db = MemoryDatabase()
+    coll = db.collection("docs")
+    await store(coll, "a", [message(1, queue="deployer.work")])
+    doc = await coll.find_one({"_id": "a"})
+    assert doc is not None and isinstance(doc["outbox"]["m1"], str)
+
+
+async def test_the_sweep_publishes_entries_stored_as_documents_before_strings() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    coll = db.collection("docs")
+    relay = OutboxRelay(coll, bus, KeyedLocks())  # type: ignore[arg-type]
+    old = message(1, queue="deployer.work")
+    entry = {"envelope": old.envelope.model_dump(mode="json"), "queue": old.queue}
+    await coll.insert_one({"_id": "a", "outbox": {"m1": entry}, "outbox_n": 1, "outbox_at": 0})
+
+    assert await relay.sweep(grace_ms=0) == 1
+
+    assert bus.sent == [("deployer.work", "m1")]
+    doc = await coll.find_one({"_id": "a"})
+    assert doc is not None and doc["outbox"] == {} and doc["outbox_n"] == 0
