@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from releasegate.deployer.contents import PackageContents
 from releasegate.shared.readmodels.packages import (
     PACKAGE_ITEMS,
     PROGRESS,
@@ -25,7 +26,7 @@ class DeployerStore:
     def __init__(self, db: Database) -> None:
         self.subtasks: Collection = db.collection(SUBTASKS)
         self.progress: Collection = db.collection(PROGRESS)
-        self.items: Collection = db.collection(PACKAGE_ITEMS)  # the review's; read only
+        self.contents = PackageContents(db.collection(PACKAGE_ITEMS))  # the review's
 
     async def ensure_indexes(self) -> None:
         await self.subtasks.ensure_indexes(SUBTASK_INDEXES)
@@ -46,7 +47,4 @@ class DeployerStore:
             return False
 
     async def content(self, package_id: str, pending_item_id: str) -> Any:
-        item = await self.items.find_one(
-            {"_id": f"{package_id}:{pending_item_id}"}, projection={"content": 1}
-        )
-        return item.get("content") if item else None
+        return await self.contents.content(package_id, pending_item_id)
