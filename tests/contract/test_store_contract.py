@@ -66,10 +66,11 @@ async def test_insert_many_is_unordered_and_may_ignore_duplicates(database: Data
     coll = database.collection("c6")
     await coll.ensure_indexes([IndexSpec((("k", 1),), unique=True, name="k")])
     await coll.insert_one({"_id": 1, "k": "a"})
-    await coll.insert_many(
+    inserted = await coll.insert_many(
         [{"_id": 1, "k": "x"}, {"_id": 2, "k": "b"}, {"_id": 3, "k": "a"}, {"_id": 4, "k": "d"}],
         ignore_duplicates=True,
     )
+    assert inserted == [False, True, False, True]  # a duplicate _id, another unique key
     assert await coll.find({}, sort=[("_id", 1)]) == [
         {"_id": 1, "k": "a"},
         {"_id": 2, "k": "b"},
@@ -78,7 +79,7 @@ async def test_insert_many_is_unordered_and_may_ignore_duplicates(database: Data
     with pytest.raises(DuplicateKey):
         await coll.insert_many([{"_id": 2, "k": "z"}, {"_id": 5, "k": "e"}])
     assert [d["_id"] for d in await coll.find({}, sort=[("_id", 1)])] == [1, 2, 4, 5]
-    await coll.insert_many([], ignore_duplicates=True)
+    assert await coll.insert_many([], ignore_duplicates=True) == []
     assert await coll.count({}) == 4
 
 

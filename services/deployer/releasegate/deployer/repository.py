@@ -19,13 +19,15 @@ from releasegate.shared.readmodels.packages import (
     SUBTASK_INDEXES,
     SUBTASKS,
 )
-from releasegate.shared.store.base import Collection, Database, DuplicateKey
+from releasegate.shared.store.base import Collection, Database
+from releasegate.shared.store.batched import BatchedInserts
 
 
 class DeployerStore:
     def __init__(self, db: Database) -> None:
         self.subtasks: Collection = db.collection(SUBTASKS)
         self.progress: Collection = db.collection(PROGRESS)
+        self._outcomes = BatchedInserts(self.subtasks)  # tasks in flight insert together
         self.contents = PackageContents(db.collection(PACKAGE_ITEMS))  # the review's
 
     async def ensure_indexes(self) -> None:
@@ -40,11 +42,7 @@ class DeployerStore:
 
     async def record_outcome(self, subtask_id: str, doc: dict[str, Any]) -> bool:
         """Insert the task's one outcome; False if another worker's came first."""
-        try:
-            await self.subtasks.insert_one({"_id": subtask_id, **doc})
-            return True
-        except DuplicateKey:
-            return False
+        return await self._outcomes.insert({"_id": subtask_id, **doc})
 
     async def content(self, package_id: str, pending_item_id: str) -> Any:
         return await self.contents.content(package_id, pending_item_id)

@@ -48,10 +48,13 @@ class Collection(Protocol):
 
     async def ensure_indexes(self, specs: Sequence[IndexSpec]) -> None: ...
     async def insert_one(self, doc: Doc) -> None: ...
-    async def insert_many(self, docs: Sequence[Doc], *, ignore_duplicates: bool = False) -> None:
+    async def insert_many(
+        self, docs: Sequence[Doc], *, ignore_duplicates: bool = False
+    ) -> list[bool]:
         """Insert in one round trip, unordered: a document that hits a unique index
         does not stop the others. It is skipped if ``ignore_duplicates``, else
-        ``DuplicateKey`` is raised once the others are in."""
+        ``DuplicateKey`` is raised once the others are in. One flag per document:
+        inserted, or skipped."""
 
     async def find_one(
         self,

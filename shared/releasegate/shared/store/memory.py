@@ -67,16 +67,21 @@ class MemoryCollection:
         async with self._lock:
             self._insert(doc)
 
-    async def insert_many(self, docs: Sequence[Doc], *, ignore_duplicates: bool = False) -> None:
-        duplicates = []
+    async def insert_many(
+        self, docs: Sequence[Doc], *, ignore_duplicates: bool = False
+    ) -> list[bool]:
+        duplicates, inserted = [], []
         async with self._lock:
             for doc in docs:
                 try:
                     self._insert(doc)
+                    inserted.append(True)
                 except DuplicateKey as exc:
                     duplicates.append(exc)
+                    inserted.append(False)
         if duplicates and not ignore_duplicates:
             raise duplicates[0]
+        return inserted
 
     async def find_one(
         self,

@@ -77,11 +77,14 @@ class MongoCollection:
     async def insert_one(self, doc: Doc) -> None:
         await _guard(lambda: self._c.insert_one(dict(doc)))
 
-    async def insert_many(self, docs: Sequence[Doc], *, ignore_duplicates: bool = False) -> None:
+    async def insert_many(
+        self, docs: Sequence[Doc], *, ignore_duplicates: bool = False
+    ) -> list[bool]:
         if not docs:
-            return  # pymongo refuses an empty batch
+            return []  # pymongo refuses an empty batch
 
-        async def run() -> None:
+        async def run() -> list[bool]:
+            inserted = [True] * len(docs)
             try:
                 await self._c.insert_many([dict(d) for d in docs], ordered=False)
             except BulkWriteError as exc:
@@ -92,8 +95,11 @@ class MongoCollection:
                     raise
                 if not ignore_duplicates:
                     raise DuplicateKey(str(exc)) from exc
+                for e in errors:
+                    inserted[e["index"]] = False
+            return inserted
 
-        await _guard(run)
+        return await _guard(run)
 
     async def find_one(
         self,

@@ -9,7 +9,6 @@ applied once however often it is delivered; ``production_job_runs`` the job star
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from releasegate.deployer.targets.base import Applied
@@ -23,7 +22,8 @@ from releasegate.shared.readmodels.production import (
     HISTORY,
     HISTORY_INDEXES,
 )
-from releasegate.shared.store.base import Database, DuplicateKey
+from releasegate.shared.store.base import Database
+from releasegate.shared.store.batched import BatchedInserts
 
 JOB_RUNS = "production_job_runs"
 
@@ -35,6 +35,10 @@ class CatalogTarget:
         self.catalog = db.collection(CATALOG)
         self.history = db.collection(HISTORY)
         self.runs = db.collection(JOB_RUNS)
+        # Tasks in flight on this worker insert their history entries and job runs
+        # together; the first insert of a key wins, as one insert each would.
+        self._history_inserts = BatchedInserts(self.history)
+        self._run_inserts = BatchedInserts(self.runs)
         self._bus = bus
         self._clock = clock
         self._latency = latency_ms / 1000
@@ -86,25 +90,24 @@ class CatalogTarget:
             upsert=True,
         )
         if done is None:
-            with contextlib.suppress(DuplicateKey):
-                await self.history.insert_one(
-                    {
-                        "_id": key,
-                        **_scope(task),
-                        "item_key": task.item_key,
-                        "item_name": task.item_name,
-                        "version": task.version,
-                        "previous_version": previous,
-                        "action": "delete" if task.update_type == UPDATE_DELETE else "deploy",
-                        "rollback": rollback,
-                        "package_id": task.package_id,
-                        "pending_item_id": task.pending_item_id,
-                        "released_by": task.released_by,
-                        "released_by_name": task.released_by_name,
-                        "at": now,
-                        "applied": True,
-                    }
-                )
+            await self._history_inserts.insert(
+                {
+                    "_id": key,
+                    **_scope(task),
+                    "item_key": task.item_key,
+                    "item_name": task.item_name,
+                    "version": task.version,
+                    "previous_version": previous,
+                    "action": "delete" if task.update_type == UPDATE_DELETE else "deploy",
+                    "rollback": rollback,
+                    "package_id": task.package_id,
+                    "pending_item_id": task.pending_item_id,
+                    "released_by": task.released_by,
+                    "released_by_name": task.released_by_name,
+                    "at": now,
+                    "applied": True,
+                }
+            )
         else:
             # Written unapplied by an earlier release of this code; now it is.
             await self.history.update_one({"_id": key}, {"$set": {"applied": True}})
@@ -112,19 +115,18 @@ class CatalogTarget:
 
     async def start(self, task: DeployTask) -> None:
         run_id = f"{task.idempotency_key}:run"
-        # Started before this redelivery: announce again (same message id).
-        with contextlib.suppress(DuplicateKey):
-            await self.runs.insert_one(
-                {
-                    "_id": run_id,
-                    "item_key": task.item_key,
-                    "item_name": task.item_name,
-                    "version": task.version,
-                    "package_id": task.package_id,
-                    "started_at": self._clock.now_ms(),
-                    "state": "running",
-                }
-            )
+        # Started before this redelivery (not inserted): announce again (same message id).
+        await self._run_inserts.insert(
+            {
+                "_id": run_id,
+                "item_key": task.item_key,
+                "item_name": task.item_name,
+                "version": task.version,
+                "package_id": task.package_id,
+                "started_at": self._clock.now_ms(),
+                "state": "running",
+            }
+        )
         scope = _scope(task)
         await self._bus.publish(
             JOB_STARTED.envelope(
