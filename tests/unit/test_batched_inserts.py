@@ -7,8 +7,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
-
 from releasegate.shared.store.base import Doc, StoreUnavailable
 from releasegate.shared.store.batched import BatchedInserts
 from releasegate.shared.store.memory import MemoryDatabase
