@@ -176,6 +176,16 @@ async def test_an_upsert_whose_condition_fails_collides_on_id(database: Database
     assert await coll.find_one({"_id": "k"}) == {"_id": "k", "rank": 3, "v": "newest"}
 
 
+async def test_find_one_and_update_returns_the_document_as_updated(database: Database) -> None:
+    coll = database.collection("c11")
+    await coll.insert_one({"_id": "a", "n": 1, "keep": "x"})
+    after = await coll.find_one_and_update({"_id": "a"}, {"$set": {"n": 2}, "$push": {"h": 1}})
+    assert after == {"_id": "a", "n": 2, "keep": "x", "h": [1]}
+    assert await coll.find_one({"_id": "a"}) == after
+    assert await coll.find_one_and_update({"_id": "zz"}, {"$set": {"n": 3}}) is None
+    assert await coll.count({}) == 1  # no upsert
+
+
 async def test_update_many_delete(database: Database) -> None:
     coll = await _seed(database, "c5")
     assert await coll.update_many({"sub.k": 2}, {"$set": {"flag": 1}}) == 2  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ so the same facts give the same task whatever order they arrive in:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from releasegate.shared.ids import stable_id
 from releasegate.shared.readmodels.codes import (
@@ -160,7 +161,12 @@ def reopened(item: Item, task_id: str, version: int) -> Item:
 
 def released(item: Item, version: int, deleted: bool) -> Item:
     """A version reached production (or, for a delete, left it)."""
-    return replace(item, deployed_version=None if deleted else version, in_production=not deleted)
+    return replace(item, **released_fields(version, deleted))
+
+
+def released_fields(version: int, deleted: bool) -> dict[str, Any]:
+    """The fields of an item that ``released`` changes."""
+    return {"deployed_version": None if deleted else version, "in_production": not deleted}
 
 
 def may_revoke(submitter_id: str, actor_id: str, actor_is_reviewer: bool) -> bool:

@@ -164,10 +164,11 @@ async def package_finished(msg: Message[PackageFinished], deps: Deps) -> None:
                 [],
                 history={"action": "released", "package_id": p.package_id, "at": now},
             )
-            item = await deps.store.get_item(doc["item_key"])
+            deleted = outcome.update_type == UPDATE_DELETE
+            item = await deps.store.set_item(
+                doc["item_key"], domain.released_fields(outcome.version, deleted)
+            )
             if item is not None:
-                item = domain.released(item, outcome.version, outcome.update_type == UPDATE_DELETE)
-                await deps.store.save_item(item)
                 await _refresh_open_task(item, deps)
     if failed:
         await _return_tasks(failed, p.package_id, "release failed", deps)

@@ -49,11 +49,13 @@ class SubmissionStore:
     # -- items -----------------------------------------------------------
     async def get_item(self, key: str) -> Item | None:
         doc = await self.items.find_one({"_id": key}, projection={"outbox": 0, "outbox_n": 0})
-        if doc is None:
-            return None
-        doc.pop("_id")
-        kept = doc.pop("kept_versions", None)
-        return Item(key=key, kept_versions=None if kept is None else tuple(kept), **doc)
+        return None if doc is None else _item(doc)
+
+    async def set_item(self, key: str, fields: dict[str, Any]) -> Item | None:
+        """Set some of an item's fields, in one round trip; the item as updated (None if
+        there is none). Its writers hold its lock (``Deps.items_locked``)."""
+        doc = await self.items.find_one_and_update({"_id": key}, {"$set": fields})
+        return None if doc is None else _item(doc)
 
     async def save_item(self, item: Item) -> None:
         await self.items.update_one({"_id": item.key}, {"$set": _item_fields(item)}, upsert=True)
@@ -95,6 +97,12 @@ class SubmissionStore:
         return await self.tasks.find_one(
             {"item_key": key, "state": STATE_PENDING}, projection={"outbox": 0}
         )
+
+
+def _item(doc: dict[str, Any]) -> Item:
+    fields = {k: v for k, v in doc.items() if k not in ("_id", "outbox", "outbox_n")}
+    kept = fields.pop("kept_versions", None)
+    return Item(key=doc["_id"], kept_versions=None if kept is None else tuple(kept), **fields)
 
 
 def _item_fields(item: Item) -> dict[str, Any]:

@@ -142,6 +142,18 @@ class MemoryCollection:
             self._docs[doc["_id"]] = doc
             return UpdateOutcome(0, 0, doc["_id"])
 
+    async def find_one_and_update(self, filter: Filter, update: Mapping[str, Any]) -> Doc | None:
+        async with self._lock:
+            found = self._select(filter)
+            if not found:
+                return None
+            current = found[0]
+            candidate = copy.deepcopy(current)
+            if apply_update(candidate, update, inserting=False):
+                self._check_unique(candidate, ignore_id=current["_id"])
+                self._docs[current["_id"]] = candidate
+            return copy.deepcopy(candidate)
+
     async def update_many(self, filter: Filter, update: Mapping[str, Any]) -> int:
         async with self._lock:
             modified = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import (
     AutoReconnect,
@@ -149,6 +149,13 @@ class MongoCollection:
     async def update_many(self, filter: Filter, update: Mapping[str, Any]) -> int:
         result = await _guard(lambda: self._c.update_many(dict(filter), dict(update)))
         return result.modified_count
+
+    async def find_one_and_update(self, filter: Filter, update: Mapping[str, Any]) -> Doc | None:
+        return await _guard(
+            lambda: self._c.find_one_and_update(
+                dict(filter), dict(update), return_document=ReturnDocument.AFTER
+            )
+        )
 
     async def delete_one(self, filter: Filter) -> int:
         result = await _guard(lambda: self._c.delete_one(dict(filter)))
