@@ -125,12 +125,7 @@ class MemoryCollection:
         async with self._lock:
             found = self._select(filter)
             if found:
-                current = found[0]
-                candidate = copy.deepcopy(current)
-                changed = apply_update(candidate, update, inserting=False)
-                if changed:
-                    self._check_unique(candidate, ignore_id=current["_id"])
-                    self._docs[current["_id"]] = candidate
+                _, changed = self._update(found[0], update)
                 return UpdateOutcome(1, int(changed))
             if not upsert:
                 return UpdateOutcome(0, 0)
@@ -147,12 +142,18 @@ class MemoryCollection:
             found = self._select(filter)
             if not found:
                 return None
-            current = found[0]
-            candidate = copy.deepcopy(current)
-            if apply_update(candidate, update, inserting=False):
-                self._check_unique(candidate, ignore_id=current["_id"])
-                self._docs[current["_id"]] = candidate
-            return copy.deepcopy(candidate)
+            updated, _ = self._update(found[0], update)
+            return copy.deepcopy(updated)
+
+    def _update(self, current: Doc, update: Mapping[str, Any]) -> tuple[Doc, bool]:
+        """Apply ``update`` to a stored document (under the lock); it, and whether it
+        changed."""
+        candidate = copy.deepcopy(current)
+        if not apply_update(candidate, update, inserting=False):
+            return current, False
+        self._check_unique(candidate, ignore_id=current["_id"])
+        self._docs[current["_id"]] = candidate
+        return candidate, True
 
     async def update_many(self, filter: Filter, update: Mapping[str, Any]) -> int:
         async with self._lock:

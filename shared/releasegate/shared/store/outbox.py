@@ -5,9 +5,9 @@ update: ``outbox.<message_id>`` holds each message, ``outbox_n`` counts them and
 ``outbox_at`` says when. A message is stored as one JSON string, not as a nested
 document: a MongoDB-wire server like FerretDB pays per value it decodes, and a
 released package's 100 work items were 2,500 values in every write and read of the
-package until they were published. The writer publishes them right after its write (the fast
-path), then removes them with one ``$unset`` filtered by ``_id`` alone. If the
-process dies in between, a sweep publishes what is older than a grace period: a
+package until they were published. The writer publishes them right after its write
+(the fast path), then removes them with one ``$unset`` filtered by ``_id`` alone. If
+the process dies in between, a sweep publishes what is older than a grace period: a
 message may go out twice, never zero times, and consumers dedupe by message id or
 natural key.
 
