@@ -83,3 +83,17 @@ async def test_old_packages_and_big_ones_are_not_kept() -> None:
     assert await contents.content("big", "a") == "x" * 2_000  # over the budget alone
     await contents.content("big", "a")
     assert db.reads[PACKAGE_ITEMS] == 6
+
+
+async def test_a_cancelled_task_leaves_the_read_to_the_others() -> None:
+    db = ReadCountingDatabase()
+    await with_items(db, "p", {"a": "A", "b": "B"})
+    contents = PackageContents(db.collection(PACKAGE_ITEMS))
+    first = asyncio.ensure_future(contents.content("p", "a"))
+    second = asyncio.ensure_future(contents.content("p", "b"))
+    await asyncio.sleep(0)  # both wait on the one read
+    first.cancel()
+
+    assert await second == "B"
+    assert await contents.content("p", "a") == "A"  # kept: not read again
+    assert db.reads[PACKAGE_ITEMS] == 1

@@ -37,8 +37,9 @@ class PackageContents:
             self._reads.move_to_end(package_id)
         try:
             contents = await asyncio.shield(read)  # a cancelled task leaves it to the others
-        except Exception:
-            self._forget(package_id, read)  # not kept: the next task reads again
+        except BaseException:
+            if read.done() and (read.cancelled() or read.exception() is not None):
+                self._forget(package_id, read)  # the read failed: the next task reads again
             raise
         if pending_item_id in contents:
             return contents[pending_item_id]
