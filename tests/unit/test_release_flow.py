@@ -48,6 +48,11 @@ async def test_submit_package_deploy_poll(api: Api, flow: Flow) -> None:
         ("cleanup.sql", 1),
         ("orders_etl", 2),
     ]
+    # Each item's own content reached production (read a package at a time).
+    assert [c["content"] for c in catalog] == [
+        "-- cleanup.sql v1\nselect 1;\n",
+        {"nodes": [{"name": "orders_etl", "v": 2}]},
+    ]
     assert await db.collection(HISTORY).count({}) == 2
     assert await db.collection(JOB_RUNS).count({}) == 1
 
