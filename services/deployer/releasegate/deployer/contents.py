@@ -16,6 +16,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from releasegate.shared.readmodels.packages import package_items
 from releasegate.shared.store.base import Collection
 
 Contents = dict[str, Any]  # pending_item_id -> content
@@ -46,9 +47,7 @@ class PackageContents:
         return await self._read_one(package_id, pending_item_id)
 
     async def _read(self, package_id: str) -> Contents:
-        docs = await self._items.find(
-            {"package_id": package_id}, projection={"pending_item_id": 1, "content": 1}
-        )
+        docs = await package_items(self._items, package_id, with_content=True)
         contents = {d["pending_item_id"]: d.get("content") for d in docs}
         if self._reads.get(package_id) is asyncio.current_task():  # still kept
             self._sizes[package_id] = sum(_size(c) for c in contents.values())
