@@ -79,10 +79,10 @@ def test_packaging_frees_the_slot_and_a_returning_task_reopens_or_is_overtaken()
 
 
 def test_release_records_production_and_delete_removes_it() -> None:
-    live = domain.released(ITEM, 3, deleted=False)
+    live = replace(ITEM, **domain.released_fields(3, deleted=False))
     assert (live.deployed_version, live.in_production) == (3, True)
     assert domain.update_type_for(live, deleted=False) == UPDATE_MODIFY
-    gone = domain.released(live, 4, deleted=True)
+    gone = replace(live, **domain.released_fields(4, deleted=True))
     assert (gone.deployed_version, gone.in_production) == (None, False)
     assert domain.update_type_for(gone, deleted=False) == UPDATE_ADD
 

@@ -159,13 +159,9 @@ def reopened(item: Item, task_id: str, version: int) -> Item:
     return replace(item, open_task_id=task_id, open_task_version=version)
 
 
-def released(item: Item, version: int, deleted: bool) -> Item:
-    """A version reached production (or, for a delete, left it)."""
-    return replace(item, **released_fields(version, deleted))
-
-
 def released_fields(version: int, deleted: bool) -> dict[str, Any]:
-    """The fields of an item that ``released`` changes."""
+    """What changes in an item when a version reached production (or, for a delete,
+    left it): the store sets these fields alone, without reading the item."""
     return {"deployed_version": None if deleted else version, "in_production": not deleted}
 
 
