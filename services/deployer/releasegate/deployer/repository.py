@@ -28,7 +28,7 @@ class DeployerStore:
         self.subtasks: Collection = db.collection(SUBTASKS)
         self.progress: Collection = db.collection(PROGRESS)
         self._outcomes = BatchedInserts(self.subtasks)  # tasks in flight insert together
-        self.contents = PackageContents(db.collection(PACKAGE_ITEMS))  # the review's
+        self._contents = PackageContents(db.collection(PACKAGE_ITEMS))  # the review's
 
     async def ensure_indexes(self) -> None:
         await self.subtasks.ensure_indexes(SUBTASK_INDEXES)
@@ -45,4 +45,4 @@ class DeployerStore:
         return await self._outcomes.insert({"_id": subtask_id, **doc})
 
     async def content(self, package_id: str, pending_item_id: str) -> Any:
-        return await self.contents.content(package_id, pending_item_id)
+        return await self._contents.content(package_id, pending_item_id)
