@@ -59,7 +59,7 @@ async def test_a_quick_deploy_goes_straight_to_its_outcome_without_a_note() -> N
     deps, store, bus = deps_for(FakeTarget(), note_after_s=0.25)
     await deploy_task(message(work_item(startup_mode=1)), deps)
     assert await store.progress.find({}) == []
-    outcome = await store.outcome("1:2")
+    outcome = await store.outcome("1:2", "1")
     assert outcome is not None and outcome["start_job_status"] == START_SUCCEEDED
     [finished] = bus.envelopes
     assert finished.payload["deploy_status"] == SUCCESSFUL
@@ -84,7 +84,7 @@ async def test_a_slow_deploy_and_a_slow_start_are_noted_while_they_run() -> None
     assert bus.envelopes == []  # nothing announced while the start runs
     target.start_gate.set()
     await asyncio.wait_for(running, 5)
-    outcome = await store.outcome("1:2")
+    outcome = await store.outcome("1:2", "1")
     assert outcome is not None and outcome["start_job_status"] == START_SUCCEEDED
 
 
@@ -111,7 +111,7 @@ async def test_a_failing_note_fails_the_delivery_and_stops_the_step() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
     assert target.deployed == [] and bus.envelopes == []
-    assert await store.outcome("1:2") is None
+    assert await store.outcome("1:2", "1") is None
 
 
 async def test_a_redelivery_announces_the_recorded_outcome_without_deploying_again() -> None:

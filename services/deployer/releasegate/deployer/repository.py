@@ -21,21 +21,24 @@ from releasegate.shared.readmodels.packages import (
 )
 from releasegate.shared.store.base import Collection, Database
 from releasegate.shared.store.batched import BatchedInserts
+from releasegate.shared.store.lookups import BatchedLookups
 
 
 class DeployerStore:
     def __init__(self, db: Database) -> None:
         self.subtasks: Collection = db.collection(SUBTASKS)
         self.progress: Collection = db.collection(PROGRESS)
-        self._outcomes = BatchedInserts(self.subtasks)  # tasks in flight insert together
+        # Tasks in flight look up and insert their outcomes together.
+        self._outcomes = BatchedInserts(self.subtasks)
+        self._outcome_lookups = BatchedLookups(self.subtasks, "package_id", {"outbox": 0})
         self._contents = PackageContents(db.collection(PACKAGE_ITEMS))  # the review's
 
     async def ensure_indexes(self) -> None:
         await self.subtasks.ensure_indexes(SUBTASK_INDEXES)
         await self.progress.ensure_indexes(PROGRESS_INDEXES)
 
-    async def outcome(self, subtask_id: str) -> dict[str, Any] | None:
-        return await self.subtasks.find_one({"_id": subtask_id}, projection={"outbox": 0})
+    async def outcome(self, subtask_id: str, package_id: str) -> dict[str, Any] | None:
+        return await self._outcome_lookups.get(subtask_id, package_id)
 
     async def record_progress(self, subtask_id: str, fields: dict[str, Any]) -> None:
         await self.progress.update_one({"_id": subtask_id}, {"$set": fields}, upsert=True)

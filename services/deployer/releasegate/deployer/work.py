@@ -45,7 +45,8 @@ async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
         # Independent reads share a round trip; the content goes unused only when an
         # earlier delivery finished the task (a redelivery, rare).
         outcome, content = await asyncio.gather(
-            deps.store.outcome(subtask_id), deps.store.content(t.package_id, t.pending_item_id)
+            deps.store.outcome(subtask_id, t.package_id),
+            deps.store.content(t.package_id, t.pending_item_id),
         )
         if outcome is not None:
             log.info("already deployed; re-announcing", extra={"subtask": subtask_id})
@@ -60,7 +61,7 @@ async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
                     "a duplicate delivery finished first; its outcome stands",
                     extra={"subtask": subtask_id},
                 )
-                outcome = await deps.store.outcome(subtask_id)
+                outcome = await deps.store.outcome(subtask_id, t.package_id)
                 assert outcome is not None
     await deps.bus.publish(_finished(subtask_id, outcome, msg.envelope, t))
 
