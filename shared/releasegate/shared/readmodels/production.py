@@ -21,6 +21,8 @@ CATALOG_INDEXES = [
 HISTORY_INDEXES = [
     IndexSpec((("item_key", 1), ("at", -1)), name="by_item_time"),
     IndexSpec((("project_id", 1), ("workspace_id", 1), ("at", -1)), name="by_workspace_time"),
+    # The catalog target looks up the changes of a package's tasks in flight together.
+    IndexSpec((("package_id", 1),), name="by_package"),
 ]
 
 

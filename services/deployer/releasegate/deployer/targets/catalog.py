@@ -24,6 +24,7 @@ from releasegate.shared.readmodels.production import (
 )
 from releasegate.shared.store.base import Database
 from releasegate.shared.store.batched import BatchedInserts
+from releasegate.shared.store.lookups import BatchedLookups
 
 JOB_RUNS = "production_job_runs"
 
@@ -35,9 +36,11 @@ class CatalogTarget:
         self.catalog = db.collection(CATALOG)
         self.history = db.collection(HISTORY)
         self.runs = db.collection(JOB_RUNS)
-        # Tasks in flight on this worker insert their history entries and job runs
-        # together; the first insert of a key wins, as one insert each would.
+        # Tasks in flight on this worker look up and insert their history entries,
+        # and insert their job runs, together; the first insert of a key wins, as one
+        # insert each would.
         self._history_inserts = BatchedInserts(self.history)
+        self._history_lookups = BatchedLookups(self.history, "package_id")
         self._run_inserts = BatchedInserts(self.runs)
         self._bus = bus
         self._clock = clock
@@ -52,7 +55,7 @@ class CatalogTarget:
             await asyncio.sleep(self._latency)
         key = task.idempotency_key
         done, current = await asyncio.gather(
-            self.history.find_one({"_id": key}),
+            self._history_lookups.get(key, task.package_id),
             self.catalog.find_one({"_id": task.item_key}, projection={"content": 0}),
         )
         if done is not None and done.get("applied", True):
