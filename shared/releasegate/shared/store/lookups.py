@@ -5,7 +5,7 @@ the documents looked up together are grouped by a field they share that has an i
 (``group_field``, e.g. a package's tasks by ``package_id``), and each group is read
 with ``{group_field: g, _id: {$in: ids}}``: the server reads that group's documents by
 its index and keeps those asked for (measured on FerretDB: 34 of a package's 100
-documents in 9 ms, flat from 2,000 to 100,000 documents, against 40-60 ms for 34
+documents in 9 ms, flat from 2,000 to 100,000 documents, against 37-70 ms for 34
 lookups by ``_id``). A lone lookup of its group goes by ``_id`` alone, as before.
 
 Nothing waits on purpose (``groupcommit``): the first lookup goes at once, and those
