@@ -6,6 +6,7 @@ message id, and nothing is stored twice."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -16,10 +17,12 @@ from releasegate.shared.contracts import Envelope
 from releasegate.shared.contracts.upstream import VersionSubmitted
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.readmodels.pending_items import TASKS
+from releasegate.shared.store.base import DuplicateKey
 from releasegate.shared.store.memory import MemoryDatabase
 from releasegate.shared.store.outbox import OutboxRelay
 from releasegate.submission.batches import Inserts
 from releasegate.submission.deps import Deps
+from releasegate.submission.domain import Item
 from releasegate.submission.repository import ITEMS, VERSIONS, SubmissionStore
 from releasegate.submission.versions import submit_version
 from tests.events import version_submitted
@@ -44,18 +47,33 @@ class CrashingBus(RecordingBus):
         await super().publish(envelope)
 
 
+class BeforeInserts:
+    """A collection whose inserts first run ``before`` on their documents."""
+
+    def __init__(self, inner: Any, before: Callable[[Any], Awaitable[None]]) -> None:
+        self.inner = inner
+        self.before = before
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def insert_many(self, docs: Any, **kw: Any) -> Any:
+        await self.before(docs)
+        return await self.inner.insert_many(docs, **kw)
+
+
 class ItemInsertCrashes(SubmissionStore):
     """Inserting a new item fails once: a crash after the announcement went out."""
 
     def __init__(self, db: MemoryDatabase) -> None:
         super().__init__(db)
         self.crashed = False
+        self.items = BeforeInserts(self.items, self._crash_once)  # type: ignore[assignment]
 
-    async def insert_items(self, items: Any) -> None:
+    async def _crash_once(self, docs: Any) -> None:
         if not self.crashed:
             self.crashed = True
             raise Crash("died before saving the item")
-        await super().insert_items(items)
 
 
 def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None = None) -> Deps:
@@ -65,7 +83,7 @@ def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None
         store=store,
         locks=locks,
         tasks_relay=OutboxRelay(store.tasks, bus, locks, lock_field="item_key"),  # type: ignore[arg-type]
-        inserts=Inserts(store, locks),
+        inserts=Inserts(store),
         bus=bus,  # type: ignore[arg-type]
         clock=SystemClock(),
     )
@@ -154,17 +172,17 @@ class SlowCountingStore(SubmissionStore):
     def __init__(self, db: MemoryDatabase) -> None:
         super().__init__(db)
         self.calls: list[int] = []
+        self.versions = BeforeInserts(self.versions, self._count)  # type: ignore[assignment]
 
-    async def save_versions(self, docs: Any) -> None:
+    async def _count(self, docs: Any) -> None:
         self.calls.append(len(docs))
         await asyncio.sleep(0.01)
-        await super().save_versions(docs)
 
 
 async def test_concurrent_submissions_insert_their_versions_together() -> None:
     db = MemoryDatabase()
     store = SlowCountingStore(db)
-    inserts = Inserts(store, KeyedLocks())
+    inserts = Inserts(store)
     docs = [{"_id": f"k{i}@1", "item_key": f"k{i}", "version": 1} for i in range(20)]
     await asyncio.gather(*(inserts.version(d) for d in docs))
     # The first goes alone; the others queue behind it and go in one more round trip.
@@ -172,3 +190,20 @@ async def test_concurrent_submissions_insert_their_versions_together() -> None:
     assert await db.collection(VERSIONS).count({}) == 20
     await inserts.version(docs[0])  # a duplicate delivery: skipped, no error
     assert await db.collection(VERSIONS).count({}) == 20
+
+
+async def test_an_existing_item_fails_only_its_own_insert_in_a_batch() -> None:
+    db = MemoryDatabase()
+    inserts = Inserts(SubmissionStore(db))
+
+    def item(key: str) -> Item:
+        return Item(key, "p", "w", "job", key, key, kept_versions=())
+
+    await inserts.item(item("old"))
+    results = await asyncio.gather(
+        *(inserts.item(item(k)) for k in ("a", "old", "b")), return_exceptions=True
+    )
+
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], DuplicateKey)  # its retry reads the item and updates it
+    assert sorted(d["_id"] for d in await db.collection(ITEMS).find({})) == ["a", "b", "old"]

@@ -5,55 +5,38 @@ time. Each one inserts a version, usually a task and, for a new item, the item. 
 round trip per document costs the MongoDB-wire server far more than the document
 itself (measured on FerretDB: 1,200 single inserts/s against 13,000 documents/s in
 batches of 64), so the inserts that queue up while a batch is being written go
-together in the next one (``GroupCommit`` on one key per collection).
+together in the next one (``shared.store.batched``, one per collection).
 
 A failed batch fails every caller in it, whose messages are then retried: a version
 or task stored by an earlier attempt is skipped as a duplicate, and an item that
-already exists makes its caller's retry read it and update it instead.
+already exists makes its own caller's retry read it and update it instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from releasegate.shared.groupcommit import GroupCommit
-from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.store.base import DuplicateKey
+from releasegate.shared.store.batched import BatchedInserts
 from releasegate.submission.domain import Item
-from releasegate.submission.repository import SubmissionStore
-
-T = TypeVar("T")
+from releasegate.submission.repository import SubmissionStore, item_doc
 
 
 class Inserts:
-    def __init__(self, store: SubmissionStore, locks: KeyedLocks) -> None:
-        self._versions: GroupCommit[dict[str, Any], None] = GroupCommit(locks)
-        self._tasks: GroupCommit[dict[str, Any], None] = GroupCommit(locks)
-        self._items: GroupCommit[Item, None] = GroupCommit(locks)
-        self._write_versions = _per_item(store.save_versions)
-        self._write_tasks = _per_item(store.create_tasks)
-        self._write_items = _per_item(store.insert_items)
+    def __init__(self, store: SubmissionStore) -> None:
+        self._versions = BatchedInserts(store.versions)
+        self._tasks = BatchedInserts(store.tasks)
+        self._items = BatchedInserts(store.items)
 
     async def version(self, doc: dict[str, Any]) -> None:
         """Store a version; one stored before (a duplicate delivery) is kept as it is."""
-        await self._versions.submit("batch:versions", doc, self._write_versions)
+        await self._versions.insert(doc)
 
     async def task(self, doc: dict[str, Any]) -> None:
         """Insert a new task; one inserted before (a replay) is kept as it is."""
-        await self._tasks.submit("batch:tasks", doc, self._write_tasks)
+        await self._tasks.insert(doc)
 
     async def item(self, item: Item) -> None:
         """Insert a new item; ``DuplicateKey`` if it exists after all."""
-        await self._items.submit("batch:items", item, self._write_items)
-
-
-def _per_item(
-    write: Callable[[list[T]], Awaitable[None]],
-) -> Callable[[list[T]], Awaitable[list[None]]]:
-    """A batch write as ``GroupCommit`` takes it: one result per item."""
-
-    async def batch(items: list[T]) -> list[None]:
-        await write(items)
-        return [None] * len(items)
-
-    return batch
+        if not await self._items.insert(item_doc(item)):
+            raise DuplicateKey(f"item {item.key} exists")

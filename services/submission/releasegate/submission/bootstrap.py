@@ -26,7 +26,7 @@ def build(
         store=store,
         locks=locks,
         tasks_relay=tasks_relay,
-        inserts=Inserts(store, locks),
+        inserts=Inserts(store),
         bus=bus,
         clock=clock or SystemClock(),
         versions_kept=settings.versions_kept,

@@ -32,10 +32,6 @@ class SubmissionStore:
         await self.versions.ensure_indexes(VERSION_INDEXES)
 
     # -- versions --------------------------------------------------------
-    async def save_versions(self, docs: list[dict[str, Any]]) -> None:
-        """Store versions in one round trip; those stored before are skipped."""
-        await self.versions.insert_many(docs, ignore_duplicates=True)
-
     async def version_numbers(self, key: str) -> list[int]:
         docs = await self.versions.find({"item_key": key}, projection={"version": 1})
         return sorted(int(d["version"]) for d in docs)
@@ -60,15 +56,7 @@ class SubmissionStore:
     async def save_item(self, item: Item) -> None:
         await self.items.update_one({"_id": item.key}, {"$set": _item_fields(item)}, upsert=True)
 
-    async def insert_items(self, items: list[Item]) -> None:
-        """Insert new items in one round trip; ``DuplicateKey`` if one exists."""
-        await self.items.insert_many([{"_id": i.key, **_item_fields(i)} for i in items])
-
     # -- tasks -----------------------------------------------------------
-    async def create_tasks(self, docs: list[dict[str, Any]]) -> None:
-        """Insert tasks in one round trip; those inserted before (a replay) are skipped."""
-        await self.tasks.insert_many(docs, ignore_duplicates=True)
-
     async def update_task(
         self,
         task_id: str,
@@ -103,6 +91,11 @@ def _item(doc: dict[str, Any]) -> Item:
     fields = {k: v for k, v in doc.items() if k not in ("_id", "outbox", "outbox_n")}
     kept = fields.pop("kept_versions", None)
     return Item(key=doc["_id"], kept_versions=None if kept is None else tuple(kept), **fields)
+
+
+def item_doc(item: Item) -> dict[str, Any]:
+    """A new item as stored (``Inserts.item``)."""
+    return {"_id": item.key, **_item_fields(item)}
 
 
 def _item_fields(item: Item) -> dict[str, Any]:
