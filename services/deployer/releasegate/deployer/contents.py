@@ -16,7 +16,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
-from releasegate.shared.readmodels.packages import package_items
+from releasegate.shared.readmodels.packages import package_item_id, package_items
 from releasegate.shared.store.base import Collection
 
 Contents = dict[str, Any]  # pending_item_id -> content
@@ -56,7 +56,7 @@ class PackageContents:
 
     async def _read_one(self, package_id: str, pending_item_id: str) -> Any:
         item = await self._items.find_one(
-            {"_id": f"{package_id}:{pending_item_id}"}, projection={"content": 1}
+            {"_id": package_item_id(package_id, pending_item_id)}, projection={"content": 1}
         )
         return item.get("content") if item else None
 

@@ -20,7 +20,7 @@ from releasegate.shared.contracts.tasks import RESERVE_TASKS, PackagedTask, Rese
 from releasegate.shared.errors import UNAVAILABLE, ReleasegateError, lookup
 from releasegate.shared.ids import new_numeric_id
 from releasegate.shared.readmodels.codes import TO_BE_REVIEWED
-from releasegate.shared.readmodels.packages import CREATING, READY
+from releasegate.shared.readmodels.packages import CREATING, READY, package_item_id
 from releasegate.shared.store.base import DuplicateKey
 from releasegate.shared.store.outbox import Outgoing
 
@@ -131,7 +131,7 @@ async def _reserve(
 
 def _item(package_id: str, position: int, t: PackagedTask) -> dict[str, Any]:
     return {
-        "_id": f"{package_id}:{t.pending_item_id}",
+        "_id": package_item_id(package_id, t.pending_item_id),
         "package_id": package_id,
         "position": position,
         "pending_item_id": t.pending_item_id,

@@ -205,6 +205,12 @@ async def find_package(
     )
 
 
+def package_item_id(package_id: str, pending_item_id: str) -> str:
+    """The ``_id`` of one of a package's items (written by the review service, read by
+    the deployers)."""
+    return f"{package_id}:{pending_item_id}"
+
+
 async def package_items(
     items: Collection, package_id: str, *, with_content: bool = False
 ) -> list[dict[str, Any]]:
