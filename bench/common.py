@@ -289,3 +289,25 @@ async def until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s: {what}")
         await asyncio.sleep(interval)
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+async def quiet(max_busy: float = 0.15, window_s: float = 0.25, timeout_s: float = 15.0) -> float:
+    """Wait until the machine is quiet: under ``max_busy`` of its cores busy over
+    ``window_s``, so work an earlier step left running (the services' end of a
+    release) competes with neither a floor nor a measurement. The seconds waited
+    (``timeout_s`` at most: a machine busy for other reasons is then measured busy)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        busy0, total0 = _cpu_ticks()
+        await asyncio.sleep(window_s)
+        busy1, total1 = _cpu_ticks()
+        if total1 > total0 and (busy1 - busy0) / (total1 - total0) < max_busy:
+            break
+    return time.monotonic() - t0
