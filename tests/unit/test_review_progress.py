@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from releasegate.review.deps import Deps
-from releasegate.review.progress import subtask_finished
+from releasegate.review.progress import keep_released_items, subtask_finished
 from releasegate.shared.readmodels.codes import FAILED, SUCCESSFUL
 from releasegate.shared.store.base import StoreUnavailable
 from tests.helpers import RecordingBus
@@ -94,3 +94,32 @@ async def test_reports_trickling_in_linger_together_but_the_last_one_is_written_
     # Its tasks were read beside the package, for package.finished, which lists all.
     [event] = bus.envelopes
     assert [t["pending_item_id"] for t in event.payload["tasks"]] == tasks
+
+
+async def test_the_report_that_finishes_a_package_it_released_does_not_read_its_tasks() -> None:
+    """The tasks of a package this process released are kept from its release, so the
+    last report reads only the package (the release's last step); what
+    package.finished lists is the same, and the package is then forgotten."""
+    tasks = [str(n) for n in range(4)]
+    deps, _, bus = await releasing(tasks)
+    items = await deps.store.items.find({"package_id": PACKAGE})
+    keep_released_items(PACKAGE, items, deps)
+    reads = 0
+    find = deps.store.items.find
+
+    async def counted(*args: Any, **kw: Any) -> list[dict[str, Any]]:
+        nonlocal reads
+        reads += 1
+        return await find(*args, **kw)
+
+    deps.store.items.find = counted  # type: ignore[method-assign]
+
+    await asyncio.gather(*(subtask_finished(report(t), deps) for t in tasks))
+
+    assert reads == 0
+    await finished_once(deps, bus, tasks)
+    [event] = bus.envelopes
+    assert [(t["pending_item_id"], t["item_key"]) for t in event.payload["tasks"]] == [
+        (t, f"demo/default/job/j{t}") for t in tasks
+    ]
+    assert deps.released_items.get(PACKAGE) is None

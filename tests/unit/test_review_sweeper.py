@@ -12,7 +12,8 @@ from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.clock import FakeClock, SystemClock
 from releasegate.shared.contracts.deploy import DeployTask
 from releasegate.shared.contracts.service import SERVICE_TICK, Tick
-from releasegate.shared.readmodels.packages import PACKAGES
+from releasegate.shared.readmodels.codes import SUCCESSFUL
+from releasegate.shared.readmodels.packages import AUDIT, PACKAGES
 from tests.embedded import embedded_flow
 from tests.helpers import eventually
 
@@ -125,6 +126,40 @@ async def test_unapplied_decisions_and_abandoned_creations_are_finished() -> Non
             )
 
         await eventually(settled, what="decision applied and abandoned creation undone")
+
+
+async def test_a_release_cut_short_after_its_package_write_is_finished_not_released_again() -> None:
+    """A crash after the package's write, before its audit entry and the decision's
+    mark: by the time the sweep finds the decision, the release may be over. The
+    sweep writes the lost entry and marks the decision, and releases nothing again."""
+    clock = FakeClock(SystemClock().now_ms())
+    async with embedded_flow(clock=clock) as (system, flow):
+        item = (await flow.submit("x", 1))["pending_item_id"]
+        package_id = await flow.package([item])
+        r = await flow.deploy([package_id])
+        task_id = r.json()["deploy_package_details"][0]["asy_task_id"]
+        assert (await flow.until_done(task_id))["status"] == "SUCCESSFUL"
+        audit = system.db.collection(AUDIT)
+        assert await audit.delete_many({"package_id": package_id, "action": "released"}) == 1
+        decisions = system.db.collection(DECISIONS)
+        await decisions.update_one({"_id": package_id}, {"$set": {"applied": False}})
+
+        clock.advance(61_000)
+        await system.gateway.context.bus.send(
+            REVIEW_INBOX.name,
+            SERVICE_TICK.envelope(Tick(service="test"), project_id="-", workspace_id="-"),
+        )
+
+        async def swept() -> bool:
+            decision = await decisions.find_one({"_id": package_id})
+            return bool(decision and decision["applied"])
+
+        await eventually(swept, what="the decision applied again")
+        assert await audit.count({"package_id": package_id, "action": "released"}) == 1
+        await asyncio.sleep(0.1)  # a second release would have gone out by now
+        pkg = await system.db.collection(PACKAGES).find_one({"_id": package_id})
+        assert pkg is not None and pkg["deploy_status"] == SUCCESSFUL
+        assert (await flow.system_task(task_id)).json()["status"] == "SUCCESSFUL"
 
 
 def test_a_package_stored_before_it_listed_its_tasks_is_swept_by_its_ids() -> None:

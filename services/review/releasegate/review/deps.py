@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from releasegate.review.domain import Report
 from releasegate.review.repository import ReviewStore
@@ -31,3 +32,7 @@ class Deps:
     # Tasks still to report, per releasing package, as of its last write: a hint that
     # lets the outcome writer stop lingering for reports that will not come.
     remaining: Lru[int] = field(default_factory=lambda: Lru(10_000))
+    # The tasks of the packages this process released, as ``package.finished`` lists
+    # them: the report that finishes a package need not read them again, on the
+    # release's last step (a miss, after a restart, reads them).
+    released_items: Lru[list[dict[str, Any]]] = field(default_factory=lambda: Lru(256))

@@ -73,10 +73,11 @@ async def _write(
     package_id: str, reports: list[domain.Report], deps: Deps
 ) -> list[list[Outgoing] | None]:
     """Store a batch of reports: one read, one audit insert, one package update."""
-    items: list[dict[str, Any]] | None = None  # the package's tasks, for package.finished
-    if _finishes(package_id, reports, deps):
-        # The last reports: read the tasks that package.finished lists in the same
-        # round trip, not after (it is the release's final step, on its latency).
+    # The package's tasks, for package.finished: kept from its release, or, for the
+    # last reports, read in the same round trip as the package, not after (it is the
+    # release's final step, on its latency).
+    items = deps.released_items.get(package_id)
+    if items is None and _finishes(package_id, reports, deps):
         package, items = await asyncio.gather(
             deps.store.get_package(package_id), package_items(deps.store.items, package_id)
         )
@@ -84,6 +85,7 @@ async def _write(
         package = await deps.store.get_package(package_id)
     if package is None or package["deploy_status"] != RELEASING:
         deps.remaining.discard(package_id)
+        deps.released_items.discard(package_id)
         if package is not None:
             await deps.store.refresh_view(package)  # in case a crash left it behind
         return [None] * len(reports)  # late or duplicate reports for a finished package
@@ -103,6 +105,7 @@ async def _write(
         deps.remaining.put(package_id, package["task_count"] - len(finished))
     else:
         deps.remaining.discard(package_id)
+        deps.released_items.discard(package_id)
     # A package stores a message only when it finishes, so while it is releasing, a
     # duplicate report has nothing to re-announce: [] for every report but the finisher.
     publish: list[list[Outgoing] | None] = [[] for _ in reports]
@@ -136,6 +139,12 @@ async def _write(
     await deps.store.record_all(audit)
     await deps.store.update_package(package, sets, events)
     return publish
+
+
+def keep_released_items(package_id: str, items: list[dict[str, Any]], deps: Deps) -> None:
+    """Keep what ``package.finished`` will list of a package just released."""
+    fields = ("pending_item_id", "item_key", "pending_version", "update_type")
+    deps.released_items.put(package_id, [{k: i[k] for k in fields} for i in items])
 
 
 async def _finished_event(

@@ -3,12 +3,16 @@ package into one work item per task for the deployer workers."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from releasegate.review import domain
 from releasegate.review.deps import Deps
+from releasegate.review.progress import keep_released_items
+from releasegate.review.repository import with_sets
 from releasegate.shared.bus.base import Message
 from releasegate.shared.bus.topology import DEPLOYER_WORK
+from releasegate.shared.concurrently import all_of
 from releasegate.shared.contracts.common import Actor
 from releasegate.shared.contracts.deploy import DEPLOY_TASK, DeployTask
 from releasegate.shared.contracts.envelope import Envelope
@@ -24,7 +28,7 @@ from releasegate.shared.errors import (
     ReleasegateError,
 )
 from releasegate.shared.ids import stable_id
-from releasegate.shared.readmodels.codes import RELEASING
+from releasegate.shared.readmodels.codes import RELEASING, TO_BE_REVIEWED
 from releasegate.shared.readmodels.packages import find_package, package_items
 from releasegate.shared.store.outbox import Outgoing
 
@@ -57,23 +61,24 @@ async def deploy_packages(msg: Message[DeployPackages], deps: Deps) -> dict[str,
     p, env = msg.payload, msg.envelope
     if len(set(p.package_ids)) != len(p.package_ids):
         raise ReleasegateError(PARAMETER_INVALID, "package_ids has duplicates.")
-    policy = await deps.store.policy(env.project_id, env.workspace_id)
-    for package_id in p.package_ids:
-        package = await find_package(
-            deps.store.packages, env.project_id, env.workspace_id, package_id
-        )
+    policy, *packages = await asyncio.gather(
+        deps.store.policy(env.project_id, env.workspace_id),
+        *(
+            find_package(deps.store.packages, env.project_id, env.workspace_id, package_id)
+            for package_id in p.package_ids
+        ),
+    )
+    for package_id, package in zip(p.package_ids, packages, strict=True):
         if package is None:
             raise ReleasegateError(NOT_FOUND, f"Release package {package_id} does not exist.")
         domain.check_release(package, p.actor, policy)
     details, lost = [], []
     for package_id in p.package_ids:
-        stored: list[Outgoing] | None = None  # None: re-announce whatever is left
         try:
-            detail, stored = await _approve(package_id, p, env, policy, deps)
-            details.append(detail)
+            details.append(await _approve(package_id, p, env, policy, deps))
         except ReleasegateError as exc:
             lost.append(f"{package_id}: {exc.message}")
-        await deps.relay.drain(package_id, stored=stored)
+            await deps.relay.drain(package_id)  # whatever an earlier attempt left
     if lost:
         done = ", ".join(str(d["package_id"]) for d in details) or "none"
         raise ReleasegateError(
@@ -84,15 +89,15 @@ async def deploy_packages(msg: Message[DeployPackages], deps: Deps) -> dict[str,
 
 async def _approve(
     package_id: str, p: DeployPackages, env: Envelope, policy: domain.Policy, deps: Deps
-) -> tuple[dict[str, Any], list[Outgoing] | None]:
-    """The release detail, and the messages stored (see ``apply_release``)."""
+) -> dict[str, Any]:
+    """Approve ``package_id`` and release it once approved enough; its release detail."""
     async with deps.locks.hold(package_id):
         package = await deps.store.get_package(package_id)
         assert package is not None
         domain.check_release(package, p.actor, policy)  # again: it may have changed
         now = deps.clock.now_ms()
         approvals = await deps.store.approve(package_id, p.actor.user_id, now)
-        await deps.store.record(
+        approved = deps.store.record(
             package,
             "approved",
             now,
@@ -110,94 +115,111 @@ async def _approve(
                 "startup_mode": p.startup_mode,
                 "correlation_id": env.correlation_id,
             }
-            await decide_once(package_id, decision, deps)
-            stored = await apply_release(package, decision, deps, parent=env)
+            # The approval is on record whoever wins the decision: both go together.
+            await all_of(approved, decide_once(package_id, decision, deps))
+            await apply_release(package, decision, deps, parent=env)
         else:
-            await deps.store.update_package(package, {"asy_task_id": asy_task_id})
-            stored = []
-    detail = {
+            await all_of(approved, deps.store.update_package(package, {"asy_task_id": asy_task_id}))
+    return {
         "asy_subtask_num": package["task_count"],
         "asy_task_id": asy_task_id,
         "package_id": int(package_id),
     }
-    return detail, stored
 
 
 async def apply_release(
     package: dict[str, Any], decision: dict[str, Any], deps: Deps, parent: Envelope | None = None
-) -> list[Outgoing] | None:
-    """Mark the package releasing and fan it out, with the work items in its outbox;
-    the messages stored, or None if it was released already (its outbox may still hold
-    them). Idempotent: the sweep re-applies a decision a crash left unapplied."""
+) -> None:
+    """Mark the package releasing with its work items in its outbox, then send them
+    to the deployers while the audit, the poll's view and the decision are brought up
+    to date: those three are not on the way to the first deployed task. The caller
+    holds the package's lock.
+
+    Idempotent: the sweep re-applies a decision a crash left unapplied. A package
+    released already (releasing, or even finished by then) gets only the rest done:
+    its outbox, if a crash left anything in it, is the relay's, and the "released"
+    audit entry is written again (a no-op if it was not lost with the crash)."""
     package_id = package["_id"]
-    stored: list[Outgoing] | None = None
-    if package["deploy_status"] != RELEASING:
-        actor = Actor(user_id=decision["by"], user_name=decision["by_name"])
-        asy_task_id = async_task_id(package_id)
+    actor = Actor(user_id=decision["by"], user_name=decision["by_name"])
+    asy_task_id = async_task_id(package_id)
+    stored: list[Outgoing] = []
+    if package["deploy_status"] == TO_BE_REVIEWED:
         items = await package_items(deps.store.items, package_id)
-        scope = {"project_id": package["project_id"], "workspace_id": package["workspace_id"]}
-        work = [
-            Outgoing(
-                DEPLOY_TASK.envelope(
-                    DeployTask(
-                        package_id=package_id,
-                        asy_task_id=asy_task_id,
-                        pending_item_id=i["pending_item_id"],
-                        item_key=i["item_key"],
-                        item_name=i["item_name"],
-                        task_type=i["task_type"],
-                        update_type=i["update_type"],
-                        version=i["pending_version"],
-                        startup_mode=decision["startup_mode"],
-                        released_by=actor.user_id,
-                        released_by_name=actor.user_name,
-                    ),
-                    **scope,
-                    parent=parent,
-                    message_id=stable_id("deploy.task", package_id, i["pending_item_id"]),
-                ),
-                queue=DEPLOYER_WORK.name,
-            )
-            for i in items
-        ]
-        releasing = Outgoing(
-            PACKAGE_RELEASING.envelope(
-                PackageReleasing(
-                    package_id=package_id,
-                    asy_task_id=asy_task_id,
-                    startup_mode=decision["startup_mode"],
-                    released_by=actor.user_id,
-                    task_count=len(items),
-                ),
-                **scope,
-                parent=parent,
-                message_id=stable_id("package.releasing", package_id),
-            )
-        )
-        now = decision["at"]
-        stored = [releasing, *work]
-        await deps.store.update_package(
-            package,
-            {
-                "deploy_status": RELEASING,
-                "deploy_user_id": actor.user_id,
-                "deploy_user_name": actor.user_name,
-                "deploy_timestamp": now,
-                "startup_mode": decision["startup_mode"],
-                "asy_task_id": asy_task_id,
-                "last_progress_at": now,
-            },
-            stored,
-        )
-        await deps.store.record(
+        keep_released_items(package_id, items, deps)
+        stored = _fan_out(package, items, decision, actor, parent)
+        sets = {
+            "deploy_status": RELEASING,
+            "deploy_user_id": actor.user_id,
+            "deploy_user_name": actor.user_name,
+            "deploy_timestamp": decision["at"],
+            "startup_mode": decision["startup_mode"],
+            "asy_task_id": asy_task_id,
+            "last_progress_at": decision["at"],
+        }
+        await deps.store.write_package(package, sets, stored)
+        package = with_sets(package, sets)
+    await all_of(
+        deps.relay.publish_stored(package_id, stored),
+        deps.store.refresh_view(package),
+        deps.store.record(
             package,
             "released",
-            now,
+            decision["at"],
             actor_id=actor.user_id,
             actor_name=actor.user_name,
             detail={"startup_mode": decision["startup_mode"], "asy_task_id": asy_task_id},
+        ),
+        deps.store.decision_applied(package_id),
+    )
+
+
+def _fan_out(
+    package: dict[str, Any],
+    items: list[dict[str, Any]],
+    decision: dict[str, Any],
+    actor: Actor,
+    parent: Envelope | None,
+) -> list[Outgoing]:
+    """``package.releasing``, then one work item per task for the deployers."""
+    package_id = package["_id"]
+    asy_task_id = async_task_id(package_id)
+    scope = {"project_id": package["project_id"], "workspace_id": package["workspace_id"]}
+    work = [
+        Outgoing(
+            DEPLOY_TASK.envelope(
+                DeployTask(
+                    package_id=package_id,
+                    asy_task_id=asy_task_id,
+                    pending_item_id=i["pending_item_id"],
+                    item_key=i["item_key"],
+                    item_name=i["item_name"],
+                    task_type=i["task_type"],
+                    update_type=i["update_type"],
+                    version=i["pending_version"],
+                    startup_mode=decision["startup_mode"],
+                    released_by=actor.user_id,
+                    released_by_name=actor.user_name,
+                ),
+                **scope,
+                parent=parent,
+                message_id=stable_id("deploy.task", package_id, i["pending_item_id"]),
+            ),
+            queue=DEPLOYER_WORK.name,
         )
-    else:
-        await deps.store.refresh_view(package)  # in case a crash left it behind
-    await deps.store.decision_applied(package_id)
-    return stored
+        for i in items
+    ]
+    releasing = Outgoing(
+        PACKAGE_RELEASING.envelope(
+            PackageReleasing(
+                package_id=package_id,
+                asy_task_id=asy_task_id,
+                startup_mode=decision["startup_mode"],
+                released_by=actor.user_id,
+                task_count=len(items),
+            ),
+            **scope,
+            parent=parent,
+            message_id=stable_id("package.releasing", package_id),
+        )
+    )
+    return [releasing, *work]

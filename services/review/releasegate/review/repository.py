@@ -108,9 +108,15 @@ class ReviewStore:
     ) -> None:
         """``$set`` ``sets`` on ``package`` (as read under its lock), storing ``events``
         in its outbox; then the view a poll reads, rendered from the result."""
+        await self.write_package(package, sets, events)
+        await self.refresh_view(with_sets(package, sets))
+
+    async def write_package(
+        self, package: dict[str, Any], sets: dict[str, Any], events: list[Outgoing] | None = None
+    ) -> None:
+        """``update_package`` without the view, for a writer that refreshes it later."""
         update = with_outbox({"$set": sets}, events or [])
         await self.packages.update_one({"_id": package["_id"]}, update)
-        await self.refresh_view(with_sets(package, sets))
 
     async def refresh_view(self, package: dict[str, Any]) -> None:
         """Store the poll's view of ``package`` unless a newer one is stored: a retry

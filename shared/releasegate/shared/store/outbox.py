@@ -115,7 +115,7 @@ class OutboxRelay:
             if not stored:
                 return 0
             async with self._locks.hold(lock_key or str(doc_id)):
-                return await self._publish_all(doc_id, {o.envelope.message_id: o for o in stored})
+                return await self.publish_stored(doc_id, stored)
         head = await self._c.find_one({"_id": doc_id}, projection={self._lock_field: 1})
         if not head:
             return 0
@@ -128,6 +128,10 @@ class OutboxRelay:
                 # A count left off by a race between two relays: reset it.
                 await self._c.update_one({"_id": doc_id}, {"$set": {"outbox_n": 0}})
             return await self._publish_all(doc_id, entries)
+
+    async def publish_stored(self, doc_id: Any, stored: Sequence[Outgoing]) -> int:
+        """``drain(stored=...)`` for a writer that still holds the aggregate's lock."""
+        return await self._publish_all(doc_id, {o.envelope.message_id: o for o in stored})
 
     async def _publish_all(self, doc_id: Any, entries: dict[str, Outgoing]) -> int:
         if not entries:
