@@ -291,11 +291,22 @@ async def until(
         await asyncio.sleep(interval)
 
 
+def _cpu_fields() -> list[int]:
+    """The clock ticks of all cores since boot, by kind (``cpu`` line of /proc/stat)."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
 def _cpu_ticks() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    """(busy, total) clock ticks of all cores since boot."""
+    fields = _cpu_fields()
     idle = fields[3] + fields[4]  # idle and iowait
     return sum(fields) - idle, sum(fields)
+
+
+def steal_s() -> float:
+    """CPU seconds the host has taken from this virtual machine since boot ("steal"):
+    a run that sees much of it measured a machine busy for reasons not its own."""
+    return _cpu_fields()[7] / os.sysconf("SC_CLK_TCK")
 
 
 async def quiet(max_busy: float = 0.15, window_s: float = 0.25, timeout_s: float = 15.0) -> float:
