@@ -177,6 +177,24 @@ async def test_an_upsert_whose_condition_fails_collides_on_id(database: Database
     assert await coll.find_one({"_id": "k"}) == {"_id": "k", "rank": 3, "v": "newest"}
 
 
+async def test_a_write_on_condition_of_a_version_or_of_absence(database: Database) -> None:
+    """The catalog target's conditional writes: at a version (not deleted), or, for an
+    item not in production, over no document or a deleted one (else a collision)."""
+    coll = database.collection("c4c")
+    absent = {"_id": "k", "deleted": {"$ne": False}}
+    await coll.update_one(absent, {"$set": {"version": 1, "deleted": False}}, upsert=True)
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "version": 1, "deleted": False}
+    with pytest.raises(DuplicateKey):
+        await coll.update_one(absent, {"$set": {"version": 2, "deleted": False}}, upsert=True)
+    at = {"_id": "k", "deleted": False}
+    assert (await coll.update_one({**at, "version": 2}, {"$set": {"version": 3}})).matched == 0
+    assert (await coll.update_one({**at, "version": 1}, {"$set": {"version": 2}})).matched == 1
+    await coll.update_one({"_id": "k"}, {"$set": {"deleted": True}})
+    assert (await coll.update_one({**at, "version": 2}, {"$set": {"version": 3}})).matched == 0
+    await coll.update_one(absent, {"$set": {"version": 5, "deleted": False}}, upsert=True)
+    assert await coll.find_one({"_id": "k"}) == {"_id": "k", "version": 5, "deleted": False}
+
+
 async def test_find_one_and_update_returns_the_document_as_updated(database: Database) -> None:
     coll = database.collection("c11")
     await coll.insert_one({"_id": "a", "n": 1, "keep": "x"})

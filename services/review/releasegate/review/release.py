@@ -199,6 +199,8 @@ def _fan_out(
                     startup_mode=decision["startup_mode"],
                     released_by=actor.user_id,
                     released_by_name=actor.user_name,
+                    production_version=i.get("deployed_version"),
+                    production_version_known="deployed_version" in i,
                 ),
                 **scope,
                 parent=parent,

@@ -23,6 +23,11 @@ class DeployTask(Payload):
     startup_mode: Literal[0, 1]
     released_by: str
     released_by_name: str
+    # The item's production version when it was packaged (None: not in production),
+    # if known: a target may write on condition that it still is, and skip the read.
+    # Work items sent before it existed say they do not know.
+    production_version: int | None = None
+    production_version_known: bool = False
 
     @property
     def idempotency_key(self) -> str:

@@ -22,7 +22,7 @@ from releasegate.shared.readmodels.production import (
     HISTORY,
     HISTORY_INDEXES,
 )
-from releasegate.shared.store.base import Database
+from releasegate.shared.store.base import Database, DuplicateKey
 from releasegate.shared.store.batched import BatchedInserts
 from releasegate.shared.store.lookups import BatchedLookups
 
@@ -54,10 +54,19 @@ class CatalogTarget:
         if self._latency:
             await asyncio.sleep(self._latency)
         key = task.idempotency_key
-        done, current = await asyncio.gather(
-            self._history_lookups.get(key, task.package_id),
-            self.catalog.find_one({"_id": task.item_key}, projection={"content": 0}),
-        )
+        if task.production_version_known:
+            # The history first: a change applied already is not written again, even
+            # where production has since come back to the version this task expects.
+            done = await self._history_lookups.get(key, task.package_id)
+            if done is None and await self._write_if_unchanged(task, content):
+                previous = task.production_version
+                await self._record(task, previous)
+                return Applied(_rollback(task, previous), previous)
+            current = None if done is not None else await self._current(task)
+        else:
+            done, current = await asyncio.gather(
+                self._history_lookups.get(key, task.package_id), self._current(task)
+            )
         if done is not None and done.get("applied", True):
             return Applied(done["rollback"], done.get("previous_version"))
         if current is not None and current.get("change") == key:
@@ -68,53 +77,75 @@ class CatalogTarget:
             previous = done.get("previous_version")  # the first attempt saw the true one
         else:
             previous = current.get("version") if current and not current.get("deleted") else None
-        rollback = previous is not None and task.version < previous
-        now = self._clock.now_ms()
         # The catalog first, then the history entry that marks the change applied: a
         # crash in between is repaired by the redelivery above, and a concurrent
         # redelivery writes the same catalog document and loses the history insert.
         await self.catalog.update_one(
-            {"_id": task.item_key},
-            {
-                "$set": {
-                    **_scope(task),
-                    "item_name": task.item_name,
-                    "task_type": task.task_type,
-                    "version": task.version,
-                    "content": None if task.update_type == UPDATE_DELETE else content,
-                    "deleted": task.update_type == UPDATE_DELETE,
-                    "package_id": task.package_id,
-                    "released_by": task.released_by,
-                    "released_at": now,
-                    "change": key,
-                    "change_previous_version": previous,
-                }
-            },
-            upsert=True,
+            {"_id": task.item_key}, {"$set": self._change(task, content, previous)}, upsert=True
         )
         if done is None:
-            await self._history_inserts.insert(
-                {
-                    "_id": key,
-                    **_scope(task),
-                    "item_key": task.item_key,
-                    "item_name": task.item_name,
-                    "version": task.version,
-                    "previous_version": previous,
-                    "action": "delete" if task.update_type == UPDATE_DELETE else "deploy",
-                    "rollback": rollback,
-                    "package_id": task.package_id,
-                    "pending_item_id": task.pending_item_id,
-                    "released_by": task.released_by,
-                    "released_by_name": task.released_by_name,
-                    "at": now,
-                    "applied": True,
-                }
-            )
+            await self._record(task, previous)
         else:
             # Written unapplied by an earlier release of this code; now it is.
             await self.history.update_one({"_id": key}, {"$set": {"applied": True}})
-        return Applied(rollback, previous)
+        return Applied(_rollback(task, previous), previous)
+
+    async def _current(self, task: DeployTask) -> dict[str, Any] | None:
+        return await self.catalog.find_one({"_id": task.item_key}, projection={"content": 0})
+
+    async def _write_if_unchanged(self, task: DeployTask, content: Any) -> bool:
+        """Write the change if production is still at the version the package saw:
+        one command instead of a read and a write. False if it is not (it moved, or
+        an earlier attempt of this task wrote it): then nothing is written."""
+        previous = task.production_version
+        change = {"$set": self._change(task, content, previous)}
+        if previous is not None:
+            at = {"_id": task.item_key, "version": previous, "deleted": False}
+            return (await self.catalog.update_one(at, change)).matched == 1
+        try:  # not in production: no document, or a deleted one
+            await self.catalog.update_one(
+                {"_id": task.item_key, "deleted": {"$ne": False}}, change, upsert=True
+            )
+        except DuplicateKey:  # a document in production: the upsert collided with it
+            return False
+        return True
+
+    def _change(self, task: DeployTask, content: Any, previous: int | None) -> dict[str, Any]:
+        """The catalog's fields once ``task`` is applied over ``previous``."""
+        return {
+            **_scope(task),
+            "item_name": task.item_name,
+            "task_type": task.task_type,
+            "version": task.version,
+            "content": None if task.update_type == UPDATE_DELETE else content,
+            "deleted": task.update_type == UPDATE_DELETE,
+            "package_id": task.package_id,
+            "released_by": task.released_by,
+            "released_at": self._clock.now_ms(),
+            "change": task.idempotency_key,
+            "change_previous_version": previous,
+        }
+
+    async def _record(self, task: DeployTask, previous: int | None) -> None:
+        """The history entry that marks the change applied."""
+        await self._history_inserts.insert(
+            {
+                "_id": task.idempotency_key,
+                **_scope(task),
+                "item_key": task.item_key,
+                "item_name": task.item_name,
+                "version": task.version,
+                "previous_version": previous,
+                "action": "delete" if task.update_type == UPDATE_DELETE else "deploy",
+                "rollback": _rollback(task, previous),
+                "package_id": task.package_id,
+                "pending_item_id": task.pending_item_id,
+                "released_by": task.released_by,
+                "released_by_name": task.released_by_name,
+                "at": self._clock.now_ms(),
+                "applied": True,
+            }
+        )
 
     async def start(self, task: DeployTask) -> None:
         run_id = f"{task.idempotency_key}:run"
@@ -145,6 +176,10 @@ class CatalogTarget:
                 message_id=run_id,
             )
         )
+
+
+def _rollback(task: DeployTask, previous: int | None) -> bool:
+    return previous is not None and task.version < previous
 
 
 def _scope(task: DeployTask) -> dict[str, str]:
