@@ -12,21 +12,18 @@ from typing import Any
 import pytest
 
 from releasegate.shared.bus.base import Message
-from releasegate.shared.clock import SystemClock
 from releasegate.shared.contracts import Envelope
 from releasegate.shared.contracts.upstream import VersionSubmitted
-from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.readmodels.pending_items import TASKS
 from releasegate.shared.store.base import DuplicateKey
 from releasegate.shared.store.memory import MemoryDatabase
-from releasegate.shared.store.outbox import OutboxRelay
 from releasegate.submission.batches import Inserts
-from releasegate.submission.deps import Deps
 from releasegate.submission.domain import Item
 from releasegate.submission.repository import ITEMS, VERSIONS, SubmissionStore
 from releasegate.submission.versions import submit_version
 from tests.events import version_submitted
 from tests.helpers import RecordingBus
+from tests.unit.submission_fakes import deps_of
 
 
 class Crash(Exception):
@@ -74,19 +71,6 @@ class ItemInsertCrashes(SubmissionStore):
         if not self.crashed:
             self.crashed = True
             raise Crash("died before saving the item")
-
-
-def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None = None) -> Deps:
-    store = store or SubmissionStore(db)
-    locks = KeyedLocks()
-    return Deps(
-        store=store,
-        locks=locks,
-        tasks_relay=OutboxRelay(store.tasks, bus, locks, lock_field="item_key"),  # type: ignore[arg-type]
-        inserts=Inserts(store),
-        bus=bus,  # type: ignore[arg-type]
-        clock=SystemClock(),
-    )
 
 
 def delivery(version: int) -> Message[VersionSubmitted]:

@@ -21,7 +21,7 @@ from releasegate.submission.repository import SubmissionStore
 from releasegate.submission.versions import submit_version
 from tests.events import version_submitted
 from tests.helpers import RecordingBus
-from tests.unit.test_submission_announce import deps_of
+from tests.unit.submission_fakes import deps_of
 
 NAMES = ["a", "b", "c"]
 

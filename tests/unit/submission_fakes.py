@@ -1,0 +1,25 @@
+"""Fakes of the submission's tests: its handlers' dependencies on a memory database."""
+
+from __future__ import annotations
+
+from releasegate.shared.clock import SystemClock
+from releasegate.shared.locks import KeyedLocks
+from releasegate.shared.store.memory import MemoryDatabase
+from releasegate.shared.store.outbox import OutboxRelay
+from releasegate.submission.batches import Inserts
+from releasegate.submission.deps import Deps
+from releasegate.submission.repository import SubmissionStore
+from tests.helpers import RecordingBus
+
+
+def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None = None) -> Deps:
+    store = store or SubmissionStore(db)
+    locks = KeyedLocks()
+    return Deps(
+        store=store,
+        locks=locks,
+        tasks_relay=OutboxRelay(store.tasks, bus, locks, lock_field="item_key"),  # type: ignore[arg-type]
+        inserts=Inserts(store),
+        bus=bus,  # type: ignore[arg-type]
+        clock=SystemClock(),
+    )
