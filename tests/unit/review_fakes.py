@@ -48,10 +48,11 @@ class SlowPackages(MemoryCollection):
 
 
 async def releasing(
-    tasks: list[str], linger_s: float = 0.0
+    tasks: list[str], linger_s: float = 0.0, db: MemoryDatabase | None = None
 ) -> tuple[Deps, SlowPackages, RecordingBus]:
-    """The review service's dependencies, with a package releasing ``tasks``."""
-    db, packages, locks, bus = MemoryDatabase(), SlowPackages(), KeyedLocks(), RecordingBus()
+    """The review service's dependencies, with a package releasing ``tasks`` (on
+    ``db``, a fresh memory database by default)."""
+    db, packages, locks, bus = db or MemoryDatabase(), SlowPackages(), KeyedLocks(), RecordingBus()
     store = ReviewStore(db)
     store.packages = packages
     deps = Deps(
