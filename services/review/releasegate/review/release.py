@@ -146,7 +146,7 @@ async def apply_release(
     if package["deploy_status"] == TO_BE_REVIEWED:
         items = await package_items(deps.store.items, package_id)
         keep_released_items(package_id, items, deps)
-        stored = _fan_out(package, items, decision, actor, parent)
+        stored = _fan_out(package, items, decision, actor, asy_task_id, parent)
         sets = {
             "deploy_status": RELEASING,
             "deploy_user_id": actor.user_id,
@@ -178,11 +178,11 @@ def _fan_out(
     items: list[dict[str, Any]],
     decision: dict[str, Any],
     actor: Actor,
+    asy_task_id: str,
     parent: Envelope | None,
 ) -> list[Outgoing]:
     """``package.releasing``, then one work item per task for the deployers."""
     package_id = package["_id"]
-    asy_task_id = async_task_id(package_id)
     scope = {"project_id": package["project_id"], "workspace_id": package["workspace_id"]}
     work = [
         Outgoing(
