@@ -241,9 +241,14 @@ async def queue_versions(s: Stack, prefix: str, n: int) -> None:
     await publish_versions(s, prefix, n)
 
 
+def item_name(prefix: str, i: int) -> str:
+    """The item of ``version_body(prefix, i)``."""
+    return f"{prefix}{i:06d}"
+
+
 def version_body(prefix: str, i: int, content_bytes: int = 200) -> tuple[str, bytes]:
     payload = VersionSubmitted(
-        item_name=f"{prefix}{i:06d}",
+        item_name=item_name(prefix, i),
         task_type="job",
         version=1,
         content={"n": i, "sql": "x" * content_bytes},
