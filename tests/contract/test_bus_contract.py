@@ -11,59 +11,21 @@ import pytest
 
 from releasegate.shared.bus.base import Message, Subscription
 from releasegate.shared.contracts.upstream import (
-    JOB_CREATED,
-    JOBS_IMPORTED,
-    VERSION_SUBMITTED,
     JobCreated,
     JobsImported,
     VersionSubmitted,
 )
 from releasegate.shared.errors import NOT_FOUND, ReleasegateError
+from tests.contract.bus_messages import (
+    Recorder,
+    at_least,
+    created_event,
+    imported_event,
+    routes,
+    version_event,
+)
 from tests.contract.conftest import BusFactory
 from tests.helpers import eventually
-
-
-def version_event(version: int = 1, **extra: Any) -> Any:
-    payload = VersionSubmitted(
-        item_name="job_a",
-        task_type="job",
-        version=version,
-        content={"n": version},
-        submitter_id="u1",
-        submitter_name="dev",
-        submitted_at=1,
-    )
-    return VERSION_SUBMITTED.envelope(payload, project_id="p", workspace_id="w", **extra)
-
-
-def imported_event() -> Any:
-    payload = JobsImported(
-        jobs=[{"item_name": "j", "version": 1, "content": {}, "status": "submitted"}],
-        importer_id="u",
-        importer_name="n",
-        imported_at=1,
-    )
-    return JOBS_IMPORTED.envelope(payload, project_id="p", workspace_id="w")
-
-
-def created_event() -> Any:
-    payload = JobCreated(item_name="rt", content={}, creator_id="u", creator_name="n", created_at=1)
-    return JOB_CREATED.envelope(payload, project_id="p", workspace_id="w")
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[Message[Any]] = []
-
-    async def __call__(self, msg: Message[Any]) -> None:
-        self.seen.append(msg)
-
-    async def count(self) -> int:
-        return len(self.seen)
-
-
-def routes(handler: Any) -> dict[str, Any]:
-    return {c.type: handler for c in (VERSION_SUBMITTED, JOBS_IMPORTED, JOB_CREATED)}
 
 
 async def test_topic_wildcards_route_events(make_bus: BusFactory) -> None:
@@ -74,8 +36,8 @@ async def test_topic_wildcards_route_events(make_bus: BusFactory) -> None:
     await bus.start()
     for event in (version_event(), imported_event(), created_event()):
         await bus.publish(event)
-    await eventually(lambda: _at_least(everything, 3), what="job.# gets all three")
-    await eventually(lambda: _at_least(one_word, 2), what="job.* gets two")
+    await eventually(lambda: at_least(everything, 3), what="job.# gets all three")
+    await eventually(lambda: at_least(one_word, 2), what="job.* gets two")
     await asyncio.sleep(0.2)
     assert sorted(m.envelope.type for m in everything.seen) == [
         "job.created",
@@ -84,10 +46,6 @@ async def test_topic_wildcards_route_events(make_bus: BusFactory) -> None:
     ]
     assert sorted(m.envelope.type for m in one_word.seen) == ["job.created", "job.imported"]
     assert isinstance(everything.seen[0].payload, VersionSubmitted | JobsImported | JobCreated)
-
-
-async def _at_least(rec: Recorder, n: int) -> bool:
-    return len(rec.seen) >= n
 
 
 @pytest.mark.parametrize(
@@ -153,7 +111,7 @@ async def test_bad_messages_are_dead_lettered_with_reason_and_consumer_goes_on(
     await bus.start()
     await bus.publish_raw("job.created", body)
     await bus.publish(version_event())
-    await eventually(lambda: _at_least(rec, 1), what="the good message after the bad one")
+    await eventually(lambda: at_least(rec, 1), what="the good message after the bad one")
     dead = await eventually(lambda: bus.take_dead_letters("t.all"), what="a dead letter")
     assert len(dead) == 1
     assert reason in dead[0].reason
@@ -294,7 +252,7 @@ async def test_send_delivers_to_the_named_queue(make_bus: BusFactory) -> None:
     # command waits in its queue rather than being dropped.
     await producer.send("t.cmd", version_event(5))
     await consumer.start()
-    await eventually(lambda: _at_least(rec, 1), what="the command")
+    await eventually(lambda: at_least(rec, 1), what="the command")
     assert rec.seen[0].payload.version == 5
 
 

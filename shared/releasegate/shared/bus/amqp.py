@@ -226,11 +226,11 @@ class AmqpBus:
         *,
         mandatory: bool,
     ) -> None:
+        assert self._pub is not None, "bus not started"
         deadline = time.monotonic() + self._publish_timeout
         delay = 0.1
         while True:
             try:
-                assert self._pub is not None, "bus not started"
                 await _confirmed(self._pub, exchange.name, routing_key, message, mandatory)
                 self.metrics.inc("published_total", routing_key=message.type or routing_key)
                 return
