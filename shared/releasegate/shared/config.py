@@ -28,6 +28,9 @@ class CommonSettings(BaseSettings):
     max_message_bytes: int = 1_048_576
     shutdown_grace_s: float = 20.0
     outbox_sweep_interval_s: float = 5.0
+    # The garbage collector's youngest-generation threshold for a served process
+    # (CPython's default is 700): see shared/gc_tuning.py.
+    gc_gen0_threshold: int = Field(20_000, ge=1)
     token_secret: str = DEV_SECRET
     token_issuer: str = "releasegate"
     token_audience: str = "releasegate"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from releasegate.cli.http import serve_http
 from releasegate.cli.infra import amqp_bus, mongo_database
 from releasegate.shared.config import CommonSettings
+from releasegate.shared.gc_tuning import tune_gc
 from releasegate.shared.logs import configure_logging
 from releasegate.shared.runtime import Worker, serve_worker, until_done
 
@@ -17,6 +18,7 @@ async def serve(service: str) -> None:
         await _serve_gateway()
         return
     worker, settings = _worker(service)
+    tune_gc(settings.gc_gen0_threshold)
     await serve_worker(worker, settings.http_host, settings.http_port)
 
 
@@ -53,6 +55,7 @@ async def _serve_gateway() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
     gw = gateway.build(settings, amqp_bus(settings, "gateway"), mongo_database(settings))
+    tune_gc(settings.gc_gen0_threshold)
     await until_done(gw.start, "gateway")
     try:
         await serve_http(gw.app, settings.http_host, settings.http_port, settings.http_keep_alive_s)
