@@ -5,7 +5,7 @@ objects, every tenth of those also the middle one, and now and then all of them,
 walking every live object: about 100,000 in a service, most of them built once at
 startup. Measured in the submission service during ingest: 8-11 % of its CPU, and full
 collections of 52-84 ms that stall its event loop. Freezing what startup built makes
-a full collection 2-5 ms; with the threshold at 20,000 none ran in 20 s of ingest, as
+a full collection 2-3 ms; with the threshold at 20,000 none ran in 20 s of ingest, as
 reference counting frees nearly all of a service's garbage by itself.
 """
 
