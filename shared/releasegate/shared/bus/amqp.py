@@ -53,6 +53,7 @@ from releasegate.shared.metrics import Metrics
 log = logging.getLogger("releasegate.bus.amqp")
 
 DELIVERY_LIMIT = 20
+CLOSE_STEP_S = 5.0  # a step of close() that the broker does not answer is given up
 
 
 class AmqpBus:
@@ -181,10 +182,15 @@ class AmqpBus:
     async def close(self) -> None:
         if self._closing:
             return
+        connected = self.ready
         self._closing = True
-        for queue, tag in self._consumers:
-            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
-                await queue.cancel(tag)
+        # With the broker away, its consumers went with the connection, and a robust
+        # channel would wait for the broker to come back before cancelling one: a
+        # SIGTERM then never ended the process.
+        if connected:
+            for queue, tag in self._consumers:
+                with contextlib.suppress(TimeoutError, *CONNECTION_EXCEPTIONS):
+                    await asyncio.wait_for(queue.cancel(tag), CLOSE_STEP_S)
         if self._inflight:
             _, pending = await asyncio.wait(set(self._inflight), timeout=self._grace)
             if pending:
@@ -193,7 +199,8 @@ class AmqpBus:
                     extra={"pending": len(pending)},
                 )
         if self._conn is not None:
-            await self._conn.close()
+            with contextlib.suppress(TimeoutError, *CONNECTION_EXCEPTIONS):
+                await asyncio.wait_for(self._conn.close(), CLOSE_STEP_S)
         log.info("bus closed")
 
     # -- publishing ------------------------------------------------------
