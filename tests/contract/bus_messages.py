@@ -50,9 +50,6 @@ class Recorder:
     async def __call__(self, msg: Message[Any]) -> None:
         self.seen.append(msg)
 
-    async def count(self) -> int:
-        return len(self.seen)
-
 
 def routes(handler: Any) -> dict[str, Any]:
     return {c.type: handler for c in (VERSION_SUBMITTED, JOBS_IMPORTED, JOB_CREATED)}
