@@ -85,11 +85,12 @@ async def _rate(
         n = total - ready
         if not ready and await stored.last_in():
             end = time.monotonic()
-            if await stored.count() >= total:  # untimed: one count, to be sure
+            n = await stored.count()  # untimed: one count, to be sure
+            if n >= total:
                 samples.append((end, total))
                 assert start is not None
                 return (total - start[1]) / max(end - start[0], 1e-6), samples
-            n = await stored.count()  # an early event was retried: wait for it too
+            # An early event was retried: the timing goes on until it is stored too.
         now = time.monotonic()
         samples.append((now, n))
         if start is None and n >= total * 0.05:
