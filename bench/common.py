@@ -277,9 +277,9 @@ async def publish_confirmed(
             for f in done:
                 f.result()
     if pending:
-        for f in await asyncio.gather(*pending, return_exceptions=True):
-            if isinstance(f, BaseException):
-                raise f
+        for outcome in await asyncio.gather(*pending, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
     return sent
 
 
@@ -312,6 +312,31 @@ def steal_s() -> float:
     """CPU seconds the host has taken from this virtual machine since boot ("steal"):
     a run that sees much of it measured a machine busy for reasons not its own."""
     return _cpu_fields()[7] / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Cores busy, and cores the host took ("steal"), on the whole machine between
+    ``start()`` and ``read()``: with every server and service on this machine, a
+    phase that keeps its cores busy is bound by CPU, not by the code's waits."""
+
+    def __init__(self) -> None:
+        self._t0 = 0.0
+        self._fields: list[int] = []
+
+    def start(self) -> CpuMeter:
+        self._t0, self._fields = time.monotonic(), _cpu_fields()
+        return self
+
+    def read(self) -> dict[str, float]:
+        elapsed = max(time.monotonic() - self._t0, 1e-6)
+        now = _cpu_fields()
+        delta = [b - a for a, b in zip(self._fields, now, strict=True)]
+        tick = os.sysconf("SC_CLK_TCK")
+        idle = delta[3] + delta[4]  # idle and iowait
+        return {
+            "busy_cores": round((sum(delta) - idle) / tick / elapsed, 2),
+            "steal_cores": round(delta[7] / tick / elapsed, 2),
+        }
 
 
 async def quiet(max_busy: float = 0.15, window_s: float = 0.25, timeout_s: float = 15.0) -> float:

@@ -3,14 +3,19 @@ target); package throughput with 1, 2 and 4 deployer processes (prefetch 1: one 
 in flight per process), then one process as its prefetch grows (up to its default, 32).
 
 Each phase releases the same number of fresh packages in one deploy call and times
-the call -> every package SUCCESSFUL. Target: 4 processes >= 3.5x one."""
+the call -> every package SUCCESSFUL, and the machine's cores busy meanwhile: the
+broker, the database and every service share those cores with the deployers, so a
+phase near all of them is bound by CPU, whatever the processes' count. Target: 4
+processes >= 3.5x one."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from functools import partial
 
-from bench.common import Client, Result, median, report, save, size, stack, until
+from bench.common import Client, CpuMeter, Result, median, report, save, size, stack, until
 from tests.infra.ports import free_port
 from tests.infra.processes import ServiceProcess, Stack
 from tests.infra.servers import Servers
@@ -19,14 +24,24 @@ LATENCY_MS = 20
 TASKS_EACH = 25
 
 
-async def _phase(client: Client, tag: str, packages: int) -> float:
-    """Tasks/s of releasing ``packages`` fresh packages at once."""
+async def _phase(client: Client, tag: str, packages: int) -> tuple[float, float]:
+    """Tasks/s of releasing ``packages`` fresh packages at once, and the machine's
+    cores busy meanwhile (every server and service runs on it)."""
     ids = await client.packages(tag, packages, TASKS_EACH)
+    cpu = CpuMeter().start()
     t0 = time.perf_counter()
     asy = await client.deploy(ids)
     for task_id in asy:
-        await until(lambda t=task_id: client.done(t), timeout=900, interval=0.05, what=tag)
-    return packages * TASKS_EACH / (time.perf_counter() - t0)
+        await until(partial(client.done, task_id), timeout=900, interval=0.05, what=tag)
+    rate = packages * TASKS_EACH / (time.perf_counter() - t0)
+    return rate, cpu.read()["busy_cores"]
+
+
+async def _phases(client: Client, tag: str, packages: int, reps: int) -> tuple[float, float]:
+    """The median rate of ``reps`` phases, and the median cores busy."""
+    runs = [await _phase(client, f"{tag}r{r}_", packages) for r in range(reps)]
+    print(f"[scaleout] {tag}: (tasks/s, cores busy) {runs}", flush=True)
+    return median([r for r, _ in runs]), median([c for _, c in runs])
 
 
 def _deployer(s: Stack, tag: str, prefetch: int) -> ServiceProcess:
@@ -48,6 +63,7 @@ async def run(servers: Servers) -> list[Result]:
     env = {"RELEASEGATE_TARGET_LATENCY_MS": str(LATENCY_MS)}
     by_procs: dict[str, float] = {}
     by_prefetch: dict[str, float] = {}
+    busy: dict[str, float] = {}  # phase -> cores busy (of os.cpu_count())
     with stack(servers, deployers=0, env=env) as s:
         client = await Client.open(s)
         try:
@@ -56,18 +72,18 @@ async def run(servers: Servers) -> list[Result]:
                 while running < procs:
                     _deployer(s, f"-{running}", 1)
                     running += 1
-                rates = [await _phase(client, f"p{procs}r{r}_", packages) for r in range(reps)]
-                by_procs[str(procs)] = median(rates)
-                print(f"[scaleout] {procs} processes: {rates} tasks/s", flush=True)
+                by_procs[str(procs)], busy[f"processes {procs}"] = await _phases(
+                    client, f"p{procs}", packages, reps
+                )
             for name, proc in list(s.processes.items()):
                 if name.startswith("deployer"):
                     proc.stop()
                     del s.processes[name]
             for prefetch in (1, 2, 4, 8, 16, 32):  # 32: the deployer's default
                 proc = _deployer(s, f"-pf{prefetch}", prefetch)
-                rates = [await _phase(client, f"f{prefetch}r{r}_", packages) for r in range(reps)]
-                by_prefetch[str(prefetch)] = median(rates)
-                print(f"[scaleout] prefetch {prefetch}: {rates} tasks/s", flush=True)
+                by_prefetch[str(prefetch)], busy[f"prefetch {prefetch}"] = await _phases(
+                    client, f"f{prefetch}", packages, reps
+                )
                 proc.stop()
                 del s.processes[f"deployer-pf{prefetch}"]
         finally:
@@ -89,6 +105,8 @@ async def run(servers: Servers) -> list[Result]:
                 "packages_per_phase": packages,
                 "tasks_each": TASKS_EACH,
                 "packages_per_s": {k: v / TASKS_EACH for k, v in by_procs.items()},
+                "busy_cores": busy,
+                "cores": os.cpu_count(),
             },
         )
     )
