@@ -37,6 +37,7 @@ from bench.common import (
     WORKSPACE,
     CpuMeter,
     Result,
+    drop_database,
     item_name,
     median,
     name,
@@ -128,6 +129,7 @@ async def _releasegate(servers: Servers, total: int) -> Run:
         s.stop()
         await conn.close()
         await client.close()
+        drop_database(servers, s.db_name)  # as the floor does
 
 
 async def _floor(servers: Servers, total: int) -> Run:

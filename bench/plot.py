@@ -1,5 +1,6 @@
 """The plot beside RESULTS.md: release latency against its floor, and deployer
-scale-out (processes and prefetch), drawn from bench/results/*.json."""
+scale-out (processes and prefetch, and the rate at which the most processes' CPU per
+task would keep every core busy), drawn from bench/results/*.json."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ def draw() -> Path | None:
         right.plot(xs, [procs[k] for k in procs], "o-", label="deployer processes (prefetch 1)")
         ideal = [procs[str(xs[0])] * x for x in xs]
         right.plot(xs, ideal, ":", label="linear")
+        busy, cores = d.get("busy_cores") or {}, d.get("cores")
+        top = busy.get(f"processes {xs[-1]}")
+        if top and cores:
+            # What the machine's cores could finish at the CPU per task of the most
+            # processes: the servers and services all share them.
+            ceiling = cores * procs[str(xs[-1])] / top
+            right.axhline(ceiling, color="grey", linestyle="-.", linewidth=1)
+            right.annotate(
+                f"ceiling of {xs[-1]} processes: {cores} cores at their CPU per task"
+                f" ({ceiling:.0f}/s)",
+                (xs[0], ceiling),
+                textcoords="offset points",
+                xytext=(0, 4),
+                fontsize=8,
+                color="grey",
+            )
         pre = d.get("prefetch") or {}
         if pre:
             right.plot(
