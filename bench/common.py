@@ -144,7 +144,9 @@ def drop_database(servers: Servers, db_name: str) -> None:
     leaves behind keep PostgreSQL's autovacuum busy during the next (in one run, the
     ingest service did 286-344 events/s with earlier runs' documents left behind; in
     the next, without them, 392-399)."""
-    client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_url)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        servers.mongodb_url, serverSelectionTimeoutMS=5_000
+    )
     try:
         client.drop_database(db_name)
     finally:
@@ -315,13 +317,6 @@ def _cpu_fields() -> list[int]:
     return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
 
 
-def _cpu_ticks() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot."""
-    fields = _cpu_fields()
-    idle = fields[3] + fields[4]  # idle and iowait
-    return sum(fields) - idle, sum(fields)
-
-
 def steal_s() -> float:
     """CPU seconds the host has taken from this virtual machine since boot ("steal"):
     a run that sees much of it measured a machine busy for reasons not its own."""
@@ -329,9 +324,9 @@ def steal_s() -> float:
 
 
 class CpuMeter:
-    """Cores busy, and cores the host took ("steal"), on the whole machine between
-    ``start()`` and ``read()``: with every server and service on this machine, a
-    phase that keeps its cores busy is bound by CPU, not by the code's waits."""
+    """Cores busy on the whole machine between ``start()`` and ``read()``: with every
+    server and service on this machine, a phase that keeps its cores busy is bound by
+    CPU, not by the code's waits. (The host's steal counts as busy.)"""
 
     def __init__(self) -> None:
         self._t0 = 0.0
@@ -341,16 +336,11 @@ class CpuMeter:
         self._t0, self._fields = time.monotonic(), _cpu_fields()
         return self
 
-    def read(self) -> dict[str, float]:
+    def read(self) -> float:
         elapsed = max(time.monotonic() - self._t0, 1e-6)
-        now = _cpu_fields()
-        delta = [b - a for a, b in zip(self._fields, now, strict=True)]
-        tick = os.sysconf("SC_CLK_TCK")
+        delta = [b - a for a, b in zip(self._fields, _cpu_fields(), strict=True)]
         idle = delta[3] + delta[4]  # idle and iowait
-        return {
-            "busy_cores": round((sum(delta) - idle) / tick / elapsed, 2),
-            "steal_cores": round(delta[7] / tick / elapsed, 2),
-        }
+        return round((sum(delta) - idle) / os.sysconf("SC_CLK_TCK") / elapsed, 2)
 
 
 async def quiet(max_busy: float = 0.15, window_s: float = 0.25, timeout_s: float = 15.0) -> float:
@@ -359,10 +349,10 @@ async def quiet(max_busy: float = 0.15, window_s: float = 0.25, timeout_s: float
     release) competes with neither a floor nor a measurement. The seconds waited
     (``timeout_s`` at most: a machine busy for other reasons is then measured busy)."""
     t0 = time.monotonic()
+    cores = os.cpu_count() or 1
     while time.monotonic() - t0 < timeout_s:
-        busy0, total0 = _cpu_ticks()
+        meter = CpuMeter().start()
         await asyncio.sleep(window_s)
-        busy1, total1 = _cpu_ticks()
-        if total1 > total0 and (busy1 - busy0) / (total1 - total0) < max_busy:
+        if meter.read() / cores < max_busy:
             break
     return time.monotonic() - t0
