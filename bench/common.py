@@ -140,10 +140,8 @@ def stack(
 
 
 def drop_database(servers: Servers, db_name: str) -> None:
-    """Drop a benchmark's database once it is measured: the documents one benchmark
-    leaves behind keep PostgreSQL's autovacuum busy during the next (in one run, the
-    ingest service did 286-344 events/s with earlier runs' documents left behind; in
-    the next, without them, 392-399)."""
+    """Drop a benchmark's database once it is measured, as the floors drop theirs, so
+    each benchmark starts on the same server state, not on what earlier ones left."""
     client: MongoClient[dict[str, Any]] = MongoClient(
         servers.mongodb_url, serverSelectionTimeoutMS=5_000
     )
