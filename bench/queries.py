@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from bench.common import Result, name, pct, report, save, size
+from bench.common import Result, name, pct, quiet, report, save, size
 from releasegate.deployer.repository import DeployerStore
 from releasegate.review.repository import ReviewStore
 from releasegate.shared.store.mongo import MongoCollection, MongoDatabase
@@ -139,6 +139,9 @@ async def run(servers: Servers) -> list[Result]:
         for (what, collection, filt, sort), index in zip(QUERIES, EXPECTED_INDEX, strict=True):
             coll = db.collection(collection)
             assert isinstance(coll, MongoCollection)
+            # Each query on a quiet machine: a whole-collection page before it leaves
+            # FerretDB and PostgreSQL busy for a while.
+            await quiet()
             times = []
             for _ in range(reps):
                 t0 = time.perf_counter()
