@@ -37,7 +37,6 @@ from bench.common import (
     WORKSPACE,
     CpuMeter,
     Result,
-    drop_database,
     item_name,
     median,
     name,
@@ -129,8 +128,8 @@ async def _releasegate(servers: Servers, total: int) -> Run:
     finally:
         s.stop()
         await conn.close()
+        await client.drop_database(s.db_name)  # as the floor does
         await client.close()
-        drop_database(servers, s.db_name)  # as the floor does
 
 
 async def _floor(servers: Servers, total: int) -> Run:

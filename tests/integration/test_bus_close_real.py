@@ -4,7 +4,6 @@ not wait for the broker to come back (before, SIGTERM left the process running).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from releasegate.shared.bus.amqp import AmqpBus
 from releasegate.shared.bus.base import Subscription
 from tests.contract.bus_messages import Recorder, routes
 from tests.contract.conftest import TEST_QUEUES
-from tests.helpers import eventually
+from tests.helpers import eventually, server_missing
 from tests.infra import local_rabbitmq
 
 pytestmark = pytest.mark.integration
@@ -23,9 +22,7 @@ pytestmark = pytest.mark.integration
 def own_broker() -> Iterator[local_rabbitmq.LocalRabbitMQ]:
     """A broker of this test's own, so that stopping it leaves the others' alone."""
     if not local_rabbitmq.available():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true and rabbitmq-server is missing", pytrace=False)
-        pytest.skip("rabbitmq-server is not installed")
+        server_missing("rabbitmq-server is not installed")
     broker = local_rabbitmq.LocalRabbitMQ()
     broker.start()
     try:
