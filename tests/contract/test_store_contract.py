@@ -7,6 +7,7 @@ import pytest
 
 from releasegate.shared.readmodels.filters import literal_regex
 from releasegate.shared.store.base import Database, DuplicateKey, IndexSpec
+from releasegate.shared.store.mongo import ID_BATCH
 
 DOCS = [
     {
@@ -126,6 +127,15 @@ async def test_sort_skip_limit_projection(database: Database) -> None:
     assert "items" not in no_items[0] and no_items[0]["name"] == "Daily_Orders"
     by_two = await coll.find({}, sort=[("sub.k", -1), ("_id", 1)])  # type: ignore[attr-defined]
     assert [d["_id"] for d in by_two] == ["b", "c", "a", "d"]
+
+
+async def test_ids_streams_every_id_past_one_batch(database: Database) -> None:
+    coll = database.collection("c_ids")
+    assert [i async for i in coll.ids()] == []
+    # More than one server batch (ID_BATCH), so the cursor's later batches are read too.
+    ids = [f"k{i:05d}" for i in range(ID_BATCH + 5)]
+    await coll.insert_many([{"_id": i, "pad": "x" * 10} for i in ids])
+    assert sorted([i async for i in coll.ids()]) == ids
 
 
 async def test_update_operators_and_counts(database: Database) -> None:

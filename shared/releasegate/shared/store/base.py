@@ -8,7 +8,7 @@ operator conditions across different elements (tests/contract shows the gap).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -72,6 +72,11 @@ class Collection(Protocol):
         limit: int = 0,
         projection: Mapping[str, int] | None = None,
     ) -> list[Doc]: ...
+    def ids(self) -> AsyncIterator[Any]:
+        """Every document's ``_id``, streamed in batches (a whole collection may not
+        fit in memory as documents)."""
+        ...
+
     async def count(self, filter: Filter) -> int: ...
     async def update_one(
         self, filter: Filter, update: Mapping[str, Any], *, upsert: bool = False

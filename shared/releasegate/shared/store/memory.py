@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from releasegate.shared.store.base import (
@@ -115,6 +115,10 @@ class MemoryCollection:
         if limit:
             docs = docs[:limit]
         return [project(d, projection) for d in docs]
+
+    async def ids(self) -> AsyncIterator[Any]:
+        for key in list(self._docs):  # a snapshot: the caller may write meanwhile
+            yield key
 
     async def count(self, filter: Filter) -> int:
         return len(self._select(filter))

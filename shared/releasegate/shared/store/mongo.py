@@ -6,7 +6,7 @@ handler; a unique-index violation becomes ``DuplicateKey`` (first writer wins).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, ReturnDocument
@@ -35,6 +35,7 @@ from releasegate.shared.store.base import (
 
 T = TypeVar("T")
 DUPLICATE_KEY_CODE = 11000
+ID_BATCH = 10_000  # ids per round trip when streaming a collection's _ids
 _TRANSIENT = (
     AutoReconnect,
     ConnectionFailure,
@@ -136,6 +137,13 @@ class MongoCollection:
             return await cursor.to_list()
 
         return await _guard(run)
+
+    async def ids(self) -> AsyncIterator[Any]:
+        try:
+            async for doc in self._c.find({}, {"_id": 1}, batch_size=ID_BATCH):
+                yield doc["_id"]
+        except _TRANSIENT as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     async def count(self, filter: Filter) -> int:
         return await _guard(lambda: self._c.count_documents(dict(filter)))
