@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from releasegate.shared.clock import SystemClock
+from releasegate.shared.contracts import Envelope
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.store.memory import MemoryDatabase
 from releasegate.shared.store.outbox import OutboxRelay
 from releasegate.submission.batches import Inserts
+from releasegate.submission.claims import CLAIMS, ItemClaims
 from releasegate.submission.deps import Deps
 from releasegate.submission.repository import SubmissionStore
 from tests.helpers import RecordingBus
@@ -20,6 +22,25 @@ def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None
         locks=locks,
         tasks_relay=OutboxRelay(store.tasks, bus, locks, lock_field="item_key"),  # type: ignore[arg-type]
         inserts=Inserts(store),
+        claims=ItemClaims(db.collection(CLAIMS), store.items, capacity=10_000),
         bus=bus,  # type: ignore[arg-type]
         clock=SystemClock(),
     )
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashingBus(RecordingBus):
+    """Publishing fails ``fail`` times, then works."""
+
+    def __init__(self, fail: int) -> None:
+        super().__init__()
+        self.fail = fail
+
+    async def publish(self, envelope: Envelope) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise Crash("broker gone")
+        await super().publish(envelope)

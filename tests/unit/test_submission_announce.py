@@ -23,25 +23,7 @@ from releasegate.submission.repository import ITEMS, VERSIONS, SubmissionStore
 from releasegate.submission.versions import submit_version
 from tests.events import version_submitted
 from tests.helpers import RecordingBus
-from tests.unit.submission_fakes import deps_of
-
-
-class Crash(Exception):
-    pass
-
-
-class CrashingBus(RecordingBus):
-    """Publishing fails ``fail`` times, then works."""
-
-    def __init__(self, fail: int) -> None:
-        super().__init__()
-        self.fail = fail
-
-    async def publish(self, envelope: Envelope) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise Crash("broker gone")
-        await super().publish(envelope)
+from tests.unit.submission_fakes import Crash, CrashingBus, deps_of
 
 
 class BeforeInserts:

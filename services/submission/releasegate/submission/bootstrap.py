@@ -10,6 +10,7 @@ from releasegate.shared.runtime import Worker
 from releasegate.shared.store.base import Database
 from releasegate.shared.store.outbox import OutboxRelay
 from releasegate.submission.batches import Inserts
+from releasegate.submission.claims import CLAIMS, ItemClaims
 from releasegate.submission.deps import Deps
 from releasegate.submission.handlers import handler_table
 from releasegate.submission.repository import SubmissionStore
@@ -21,12 +22,14 @@ def build(
 ) -> Worker:
     store = SubmissionStore(db)
     locks = KeyedLocks()
+    claims = ItemClaims(db.collection(CLAIMS), store.items, settings.item_hint_capacity)
     tasks_relay = OutboxRelay(store.tasks, bus, locks, lock_field="item_key")
     deps = Deps(
         store=store,
         locks=locks,
         tasks_relay=tasks_relay,
         inserts=Inserts(store),
+        claims=claims,
         bus=bus,
         clock=clock or SystemClock(),
         versions_kept=settings.versions_kept,
@@ -37,6 +40,6 @@ def build(
         bus=bus,
         db=db,
         tick_queue=SUBMISSION_INBOX.name,
-        startup=[store.ensure_indexes],
+        startup=[store.ensure_indexes, claims.load],
         sweep_interval_s=settings.outbox_sweep_interval_s,
     )

@@ -11,6 +11,7 @@ from releasegate.shared.clock import Clock
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.store.outbox import OutboxRelay
 from releasegate.submission.batches import Inserts
+from releasegate.submission.claims import ItemClaims
 from releasegate.submission.repository import SubmissionStore
 
 
@@ -20,6 +21,7 @@ class Deps:
     locks: KeyedLocks
     tasks_relay: OutboxRelay
     inserts: Inserts  # concurrent submissions' inserts, written together
+    claims: ItemClaims  # which items are new, without reading them
     bus: Bus  # announcements that need no outbox (see versions._record)
     clock: Clock
     versions_kept: int = 100

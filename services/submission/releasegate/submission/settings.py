@@ -10,3 +10,6 @@ class SubmissionSettings(CommonSettings):
     # database busy while per-item locks keep each item's writes in order.
     prefetch: int = 64
     versions_kept: int = 100
+    # Items the claims hint (a Bloom filter, 1.2 MB per million) holds at a 1 % error
+    # rate; beyond it, more new items are read before they are claimed.
+    item_hint_capacity: int = 1_000_000

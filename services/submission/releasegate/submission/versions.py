@@ -20,6 +20,7 @@ from releasegate.shared.ids import stable_id
 from releasegate.shared.readmodels.pending_items import STATE_PENDING
 from releasegate.shared.store.outbox import outbox_fields
 from releasegate.submission import domain
+from releasegate.submission.claims import Claim
 from releasegate.submission.deps import Deps
 
 log = logging.getLogger("releasegate.submission")
@@ -146,7 +147,7 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
                 "message_id": envelope.message_id,
             }
         )
-        _, known = await asyncio.gather(stored_version, deps.store.get_item(key))
+        _, known = await asyncio.gather(stored_version, _stored_item(key, deps))
         item = known or domain.Item(
             key,
             envelope.project_id,
@@ -169,6 +170,18 @@ async def _record(envelope: Envelope, s: Submitted, deps: Deps) -> None:
             await deps.inserts.item(after)
         else:
             await deps.store.save_item(after)
+
+
+async def _stored_item(key: str, deps: Deps) -> domain.Item | None:
+    """The item as stored, None if new; a new one is claimed before it is written
+    (``claims``), and claiming it first spares the read."""
+    claim = await deps.claims.claim_if_unseen(key)
+    if claim is Claim.NEW:
+        return None
+    item = await deps.store.get_item(key)
+    if item is None and claim is Claim.UNKNOWN:
+        await deps.claims.claim(key)
+    return item
 
 
 async def _trim_versions(item: domain.Item, version: int, deps: Deps) -> domain.Item:
