@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from releasegate.shared.bus.base import Message
 from releasegate.shared.clock import SystemClock
 from releasegate.shared.contracts import Envelope
+from releasegate.shared.contracts.upstream import VersionSubmitted
 from releasegate.shared.locks import KeyedLocks
 from releasegate.shared.store.memory import MemoryDatabase
 from releasegate.shared.store.outbox import OutboxRelay
@@ -11,6 +13,7 @@ from releasegate.submission.batches import Inserts
 from releasegate.submission.claims import CLAIMS, ItemClaims
 from releasegate.submission.deps import Deps
 from releasegate.submission.repository import SubmissionStore
+from tests.events import version_submitted
 from tests.helpers import RecordingBus
 
 
@@ -44,3 +47,10 @@ class CrashingBus(RecordingBus):
             self.fail -= 1
             raise Crash("broker gone")
         await super().publish(envelope)
+
+
+def delivery(version: int, name: str = "orders") -> Message[VersionSubmitted]:
+    """A ``job.version.submitted`` of item ``name``, as the bus hands it to a handler."""
+    raw = {**version_submitted(name, version), "project_id": "p", "workspace_id": "w"}
+    envelope = Envelope.model_validate(raw)
+    return Message(envelope, VersionSubmitted.model_validate(envelope.payload))

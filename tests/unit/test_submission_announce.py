@@ -11,9 +11,6 @@ from typing import Any
 
 import pytest
 
-from releasegate.shared.bus.base import Message
-from releasegate.shared.contracts import Envelope
-from releasegate.shared.contracts.upstream import VersionSubmitted
 from releasegate.shared.readmodels.pending_items import TASKS
 from releasegate.shared.store.base import DuplicateKey
 from releasegate.shared.store.memory import MemoryDatabase
@@ -21,9 +18,8 @@ from releasegate.submission.batches import Inserts
 from releasegate.submission.domain import Item
 from releasegate.submission.repository import ITEMS, VERSIONS, SubmissionStore
 from releasegate.submission.versions import submit_version
-from tests.events import version_submitted
 from tests.helpers import RecordingBus
-from tests.unit.submission_fakes import Crash, CrashingBus, deps_of
+from tests.unit.submission_fakes import Crash, CrashingBus, delivery, deps_of
 
 
 class BeforeInserts:
@@ -53,12 +49,6 @@ class ItemInsertCrashes(SubmissionStore):
         if not self.crashed:
             self.crashed = True
             raise Crash("died before saving the item")
-
-
-def delivery(version: int) -> Message[VersionSubmitted]:
-    raw = {**version_submitted("orders", version), "project_id": "p", "workspace_id": "w"}
-    envelope = Envelope.model_validate(raw)
-    return Message(envelope, VersionSubmitted.model_validate(envelope.payload))
 
 
 async def stored(db: MemoryDatabase) -> tuple[list[Any], list[Any], list[Any]]:

@@ -7,23 +7,13 @@ import asyncio
 
 import pytest
 
-from releasegate.shared.bus.base import Message
-from releasegate.shared.contracts import Envelope
-from releasegate.shared.contracts.upstream import VersionSubmitted
 from releasegate.shared.readmodels.pending_items import TASKS
 from releasegate.shared.store.memory import MemoryDatabase
 from releasegate.submission.claims import BACKFILLED, CLAIMS, Claim
 from releasegate.submission.repository import ITEMS
 from releasegate.submission.versions import submit_version
-from tests.events import version_submitted
 from tests.helpers import ReadCountingDatabase, RecordingBus
-from tests.unit.submission_fakes import Crash, CrashingBus, deps_of
-
-
-def delivery(name: str, version: int) -> Message[VersionSubmitted]:
-    raw = {**version_submitted(name, version), "project_id": "p", "workspace_id": "w"}
-    envelope = Envelope.model_validate(raw)
-    return Message(envelope, VersionSubmitted.model_validate(envelope.payload))
+from tests.unit.submission_fakes import Crash, CrashingBus, delivery, deps_of
 
 
 async def claimed(db: MemoryDatabase) -> list[str]:
@@ -35,7 +25,7 @@ async def test_a_burst_of_new_items_reads_none_of_them() -> None:
     deps = deps_of(db, bus)
     await deps.claims.load()
 
-    await asyncio.gather(*(submit_version(delivery(f"job{i}", 1), deps) for i in range(20)))
+    await asyncio.gather(*(submit_version(delivery(1, f"job{i}"), deps) for i in range(20)))
 
     assert db.reads[ITEMS] == 0
     assert len(await db.collection(TASKS).find({})) == 20 == len(bus.published)
@@ -47,8 +37,8 @@ async def test_an_item_seen_before_is_read_and_its_task_superseded() -> None:
     db, bus = ReadCountingDatabase(), RecordingBus()
     deps = deps_of(db, bus)
     await deps.claims.load()
-    await submit_version(delivery("orders", 1), deps)
-    await submit_version(delivery("orders", 2), deps)
+    await submit_version(delivery(1, "orders"), deps)
+    await submit_version(delivery(2, "orders"), deps)
 
     assert db.reads[ITEMS] == 1  # the second version only
     tasks = await db.collection(TASKS).find({})
@@ -58,14 +48,14 @@ async def test_an_item_seen_before_is_read_and_its_task_superseded() -> None:
 
 async def test_items_stored_before_claims_are_claimed_at_the_first_start() -> None:
     db, bus = MemoryDatabase(), RecordingBus()
-    await submit_version(delivery("orders", 1), deps_of(db, bus))
+    await submit_version(delivery(1, "orders"), deps_of(db, bus))
     await db.collection(CLAIMS).delete_many({})  # as stored by a release without claims
 
     deps = deps_of(db, bus)  # a restart
     await deps.claims.load()
     key = (await db.collection(ITEMS).find({}))[0]["_id"]
     assert await deps.claims.claim_if_unseen(key) is Claim.UNKNOWN  # the hint has it
-    await submit_version(delivery("orders", 2), deps)
+    await submit_version(delivery(2, "orders"), deps)
 
     tasks = await db.collection(TASKS).find({})
     assert len(tasks) == 1 and tasks[0]["pending_version"] == 2  # superseded, not opened
@@ -77,7 +67,7 @@ async def test_loading_again_claims_nothing_twice() -> None:
     db, bus = MemoryDatabase(), RecordingBus()
     deps = deps_of(db, bus)
     for name in ("a", "b"):
-        await submit_version(delivery(name, 1), deps)
+        await submit_version(delivery(1, name), deps)
     for _ in range(2):
         await deps_of(db, bus).claims.load()
     assert len(await claimed(db)) == 3  # two items and the mark
@@ -87,7 +77,7 @@ async def test_before_the_hint_is_loaded_new_items_are_read_then_claimed() -> No
     db, bus = ReadCountingDatabase(), RecordingBus()
     deps = deps_of(db, bus)  # not loaded: the hint knows nothing yet
 
-    await submit_version(delivery("orders", 1), deps)
+    await submit_version(delivery(1, "orders"), deps)
 
     assert db.reads[ITEMS] == 1
     item = (await db.collection(ITEMS).find({}))[0]
@@ -98,7 +88,7 @@ async def test_a_crash_after_the_claim_is_redelivered_to_the_same_outcome() -> N
     db, bus = MemoryDatabase(), CrashingBus(fail=1)
     deps = deps_of(db, bus)
     await deps.claims.load()
-    msg = delivery("orders", 1)
+    msg = delivery(1, "orders")
     with pytest.raises(Crash):
         await submit_version(msg, deps)
     assert await db.collection(ITEMS).find({}) == []  # claimed, task written, no item
