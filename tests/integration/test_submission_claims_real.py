@@ -20,11 +20,11 @@ async def test_claims_on_the_real_server(servers: Servers, db_name: str) -> None
     db = MongoDatabase(servers.mongodb_url, db_name)
     bus = RecordingBus()
     try:
-        await submit_version(delivery(1, "orders"), deps_of(db, bus))  # type: ignore[arg-type]
+        await submit_version(delivery(1, "orders"), deps_of(db, bus))
         [old] = await db.collection(ITEMS).find({})
         await db.collection(CLAIMS).delete_many({})  # as stored before claims existed
 
-        deps = deps_of(db, bus)  # type: ignore[arg-type]
+        deps = deps_of(db, bus)
         await deps.claims.load()
         assert await deps.claims.claim_if_unseen(old["_id"]) is Claim.UNKNOWN
         await asyncio.gather(

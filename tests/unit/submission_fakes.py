@@ -7,7 +7,7 @@ from releasegate.shared.clock import SystemClock
 from releasegate.shared.contracts import Envelope
 from releasegate.shared.contracts.upstream import VersionSubmitted
 from releasegate.shared.locks import KeyedLocks
-from releasegate.shared.store.memory import MemoryDatabase
+from releasegate.shared.store.base import Database
 from releasegate.shared.store.outbox import OutboxRelay
 from releasegate.submission.batches import Inserts
 from releasegate.submission.claims import CLAIMS, ItemClaims
@@ -17,7 +17,7 @@ from tests.events import version_submitted
 from tests.helpers import RecordingBus
 
 
-def deps_of(db: MemoryDatabase, bus: RecordingBus, store: SubmissionStore | None = None) -> Deps:
+def deps_of(db: Database, bus: RecordingBus, store: SubmissionStore | None = None) -> Deps:
     store = store or SubmissionStore(db)
     locks = KeyedLocks()
     return Deps(

@@ -4,12 +4,13 @@ may exist is read. Whatever the hint says, the decisions are the ones a read giv
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
 from releasegate.shared.readmodels.pending_items import TASKS
 from releasegate.shared.store.memory import MemoryDatabase
-from releasegate.submission.claims import BACKFILLED, CLAIMS, Claim
+from releasegate.submission.claims import BACKFILLED, CLAIMS, Claim, ItemClaims
 from releasegate.submission.repository import ITEMS
 from releasegate.submission.versions import submit_version
 from tests.helpers import ReadCountingDatabase, RecordingBus
@@ -102,3 +103,34 @@ async def test_a_crash_after_the_claim_is_redelivered_to_the_same_outcome() -> N
     tasks, items = await db.collection(TASKS).find({}), await db.collection(ITEMS).find({})
     assert len(tasks) == 1 and len(items) == 1 and items[0]["open_task_id"] == tasks[0]["_id"]
     assert len(bus.published) == 1  # the second redelivery found the item saved
+
+
+async def test_a_key_claimed_by_another_process_since_the_start_is_read() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    standby, active = deps_of(db, bus), deps_of(db, bus)
+    for deps in (standby, active):
+        await deps.claims.load()
+    await submit_version(delivery(1, "orders"), active)  # before a failover
+
+    key = (await db.collection(ITEMS).find({}))[0]["_id"]
+    assert await standby.claims.claim_if_unseen(key) is Claim.SEEN
+    await submit_version(delivery(2, "orders"), standby)  # after it
+
+    tasks = await db.collection(TASKS).find({})
+    assert len(tasks) == 1 and tasks[0]["pending_version"] == 2
+
+
+async def test_a_full_hint_sends_new_items_to_a_read_and_decides_the_same() -> None:
+    db, bus = ReadCountingDatabase(), RecordingBus()
+    deps = deps_of(db, bus)
+    deps = replace(deps, claims=ItemClaims(db.collection(CLAIMS), deps.store.items, capacity=1))
+    for i in range(64):  # far past its capacity: every bit set, every key a "maybe"
+        await db.collection(CLAIMS).insert_one({"_id": f"p/w/job/other{i}"})
+    await deps.claims.load()
+
+    await asyncio.gather(*(submit_version(delivery(1, f"job{i}"), deps) for i in range(20)))
+
+    assert db.reads[ITEMS] == 20  # read instead of claimed first
+    assert len(await db.collection(TASKS).find({})) == 20 == len(bus.published)
+    items = await db.collection(ITEMS).find({})
+    assert set(await claimed(db)) >= {d["_id"] for d in items}  # claimed all the same
