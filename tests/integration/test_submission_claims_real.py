@@ -13,7 +13,7 @@ from releasegate.submission.repository import ITEMS
 from releasegate.submission.versions import submit_version
 from tests.helpers import RecordingBus
 from tests.infra.servers import Servers
-from tests.unit.submission_fakes import delivery, deps_of
+from tests.unit.submission_fakes import claims_ready, delivery, deps_of
 
 
 async def test_claims_on_the_real_server(servers: Servers, db_name: str) -> None:
@@ -25,7 +25,7 @@ async def test_claims_on_the_real_server(servers: Servers, db_name: str) -> None
         await db.collection(CLAIMS).delete_many({})  # as stored before claims existed
 
         deps = deps_of(db, bus)
-        await deps.claims.load()
+        await claims_ready(deps)
         assert await deps.claims.claim_if_unseen(old["_id"]) is Claim.UNKNOWN
         await asyncio.gather(
             submit_version(delivery(2, "orders"), deps),

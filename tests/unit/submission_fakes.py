@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from releasegate.shared.bus.base import Message
 from releasegate.shared.clock import SystemClock
 from releasegate.shared.contracts import Envelope
@@ -54,3 +56,10 @@ def delivery(version: int, name: str = "orders") -> Message[VersionSubmitted]:
     raw = {**version_submitted(name, version), "project_id": "p", "workspace_id": "w"}
     envelope = Envelope.model_validate(raw)
     return Message(envelope, VersionSubmitted.model_validate(envelope.payload))
+
+
+async def claims_ready(deps: Deps) -> None:
+    """What the service does at start: older items claimed, then the filter learnt
+    (in the background there)."""
+    await deps.claims.backfill()
+    await deps.claims.learn(asyncio.Event())

@@ -4,7 +4,9 @@ may exist is read. Whatever the hint says, the decisions are the ones a read giv
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -14,7 +16,7 @@ from releasegate.submission.claims import BACKFILLED, CLAIMS, Claim, ItemClaims
 from releasegate.submission.repository import ITEMS
 from releasegate.submission.versions import submit_version
 from tests.helpers import ReadCountingDatabase, RecordingBus
-from tests.unit.submission_fakes import Crash, CrashingBus, delivery, deps_of
+from tests.unit.submission_fakes import Crash, CrashingBus, claims_ready, delivery, deps_of
 
 
 async def claimed(db: MemoryDatabase) -> list[str]:
@@ -24,7 +26,7 @@ async def claimed(db: MemoryDatabase) -> list[str]:
 async def test_a_burst_of_new_items_reads_none_of_them() -> None:
     db, bus = ReadCountingDatabase(), RecordingBus()
     deps = deps_of(db, bus)
-    await deps.claims.load()
+    await claims_ready(deps)
 
     await asyncio.gather(*(submit_version(delivery(1, f"job{i}"), deps) for i in range(20)))
 
@@ -37,7 +39,7 @@ async def test_a_burst_of_new_items_reads_none_of_them() -> None:
 async def test_an_item_seen_before_is_read_and_its_task_superseded() -> None:
     db, bus = ReadCountingDatabase(), RecordingBus()
     deps = deps_of(db, bus)
-    await deps.claims.load()
+    await claims_ready(deps)
     await submit_version(delivery(1, "orders"), deps)
     await submit_version(delivery(2, "orders"), deps)
 
@@ -53,7 +55,7 @@ async def test_items_stored_before_claims_are_claimed_at_the_first_start() -> No
     await db.collection(CLAIMS).delete_many({})  # as stored by a release without claims
 
     deps = deps_of(db, bus)  # a restart
-    await deps.claims.load()
+    await claims_ready(deps)
     key = (await db.collection(ITEMS).find({}))[0]["_id"]
     assert await deps.claims.claim_if_unseen(key) is Claim.UNKNOWN  # the hint has it
     await submit_version(delivery(2, "orders"), deps)
@@ -70,7 +72,7 @@ async def test_loading_again_claims_nothing_twice() -> None:
     for name in ("a", "b"):
         await submit_version(delivery(1, name), deps)
     for _ in range(2):
-        await deps_of(db, bus).claims.load()
+        await claims_ready(deps_of(db, bus))
     assert len(await claimed(db)) == 3  # two items and the mark
 
 
@@ -88,7 +90,7 @@ async def test_before_the_hint_is_loaded_new_items_are_read_then_claimed() -> No
 async def test_a_crash_after_the_claim_is_redelivered_to_the_same_outcome() -> None:
     db, bus = MemoryDatabase(), CrashingBus(fail=1)
     deps = deps_of(db, bus)
-    await deps.claims.load()
+    await claims_ready(deps)
     msg = delivery(1, "orders")
     with pytest.raises(Crash):
         await submit_version(msg, deps)
@@ -97,7 +99,7 @@ async def test_a_crash_after_the_claim_is_redelivered_to_the_same_outcome() -> N
     for fresh in (False, True):  # redelivered to this process, or after a restart
         if fresh:
             deps = deps_of(db, bus)
-            await deps.claims.load()
+            await claims_ready(deps)
         await submit_version(msg, deps)
 
     tasks, items = await db.collection(TASKS).find({}), await db.collection(ITEMS).find({})
@@ -109,7 +111,7 @@ async def test_a_key_claimed_by_another_process_since_the_start_is_read() -> Non
     db, bus = MemoryDatabase(), RecordingBus()
     standby, active = deps_of(db, bus), deps_of(db, bus)
     for deps in (standby, active):
-        await deps.claims.load()
+        await claims_ready(deps)
     await submit_version(delivery(1, "orders"), active)  # before a failover
 
     key = (await db.collection(ITEMS).find({}))[0]["_id"]
@@ -126,7 +128,7 @@ async def test_a_full_hint_sends_new_items_to_a_read_and_decides_the_same() -> N
     deps = replace(deps, claims=ItemClaims(db.collection(CLAIMS), deps.store.items, capacity=1))
     for i in range(64):  # far past its capacity: every bit set, every key a "maybe"
         await db.collection(CLAIMS).insert_one({"_id": f"p/w/job/other{i}"})
-    await deps.claims.load()
+    await claims_ready(deps)
 
     await asyncio.gather(*(submit_version(delivery(1, f"job{i}"), deps) for i in range(20)))
 
@@ -134,3 +136,37 @@ async def test_a_full_hint_sends_new_items_to_a_read_and_decides_the_same() -> N
     assert len(await db.collection(TASKS).find({})) == 20 == len(bus.published)
     items = await db.collection(ITEMS).find({})
     assert set(await claimed(db)) >= {d["_id"] for d in items}  # claimed all the same
+
+
+class GatedIds:
+    """A collection whose ``ids()`` waits for ``gate`` before each id."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.gate = inner, asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def ids(self) -> AsyncIterator[Any]:
+        async for key in self.inner.ids():
+            await self.gate.wait()
+            yield key
+
+
+async def test_keys_claimed_while_the_filter_is_learnt_are_in_it() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    await submit_version(delivery(1, "before"), deps_of(db, bus))
+    deps = deps_of(db, bus)
+    gated = GatedIds(db.collection(CLAIMS))
+    deps = replace(deps, claims=ItemClaims(gated, deps.store.items, capacity=10_000))  # type: ignore[arg-type]
+
+    learning = asyncio.create_task(deps.claims.learn(asyncio.Event()))
+    await asyncio.sleep(0)  # the scan has begun, and waits
+    assert await deps.claims.claim_if_unseen("p/w/job/x") is Claim.UNKNOWN  # not built yet
+    await submit_version(delivery(1, "during"), deps)  # read, then claimed
+    gated.gate.set()
+    await learning
+
+    keys = [d["_id"] for d in await db.collection(ITEMS).find({})]
+    assert all([await deps.claims.claim_if_unseen(k) is Claim.UNKNOWN for k in keys])
+    assert len(keys) == 2

@@ -40,6 +40,7 @@ def build(
         bus=bus,
         db=db,
         tick_queue=SUBMISSION_INBOX.name,
-        startup=[store.ensure_indexes, claims.load],
+        startup=[store.ensure_indexes, claims.backfill],
+        background=[claims.learn],
         sweep_interval_s=settings.outbox_sweep_interval_s,
     )

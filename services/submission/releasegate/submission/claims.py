@@ -12,22 +12,27 @@ are about items never seen before, so each key is *claimed* instead: a document
   writing it), and the item is read.
 - A duplicate in a batch is dear on FerretDB: it falls back to one insert per document
   for the whole batch (0.8 ms of server CPU each, against 0.04 ms). So keys go the
-  claim way only where a Bloom filter of the claimed keys, built at start, says they
-  were never claimed; the others are read, as before, and claimed only if missing.
+  claim way only where a Bloom filter of the claimed keys says they were never
+  claimed; the others are read, as before, and claimed only if missing.
   The filter is a hint: a wrong answer costs time, never correctness.
-- Items stored before claims existed are claimed once, at the first start
-  (``load``); until ``load`` has run, every item is read. Upgrading a deployment
-  whose items predate claims: stop the old submission replicas first, since one
-  still running would write items without claims.
+- Items stored before claims existed are claimed once, before the service consumes
+  (``backfill``: 18.6 s for 100,000 items on FerretDB 1.24). Upgrading a deployment
+  whose items predate claims: stop the old submission replicas first, since one still
+  running would write items without claims.
+- The filter is built in the background (``learn``: 3.8 s per 100,000 claims), so
+  readiness does not wait for it; until it is built, every item is read, and claimed
+  if missing, as when the filter says "maybe".
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from enum import Enum
 
 from releasegate.shared.bloom import BloomFilter
+from releasegate.shared.runtime import until_done
 from releasegate.shared.store.base import Collection
 from releasegate.shared.store.batched import BatchedInserts
 
@@ -51,34 +56,53 @@ class ItemClaims:
         self._items = items
         self._inserts = BatchedInserts(claims)
         self._capacity = capacity
-        self._hint: BloomFilter | None = None  # None until loaded
+        self._hint: BloomFilter | None = None  # None until learnt
+        self._learning: BloomFilter | None = None  # the one being built
 
-    async def load(self) -> None:
-        """Startup: claim the items stored before claims existed (once), then learn
-        every claimed key."""
-        started = time.monotonic()
-        if await self._claims.find_one({"_id": BACKFILLED}) is None:
-            batch: list[dict[str, str]] = []
-            async for key in self._items.ids():
-                batch.append({"_id": key})
-                if len(batch) == BACKFILL_BATCH:
-                    await self._claims.insert_many(batch, ignore_duplicates=True)
-                    batch = []
-            await self._claims.insert_many([*batch, {"_id": BACKFILLED}], ignore_duplicates=True)
-        hint = BloomFilter(self._capacity)
-        count = 0
-        async for key in self._claims.ids():
-            hint.add(key)
+    async def backfill(self) -> None:
+        """Startup, before consuming: claim the items stored before claims existed
+        (once; a mark records it)."""
+        if await self._claims.find_one({"_id": BACKFILLED}) is not None:
+            return
+        started, count = time.monotonic(), 0
+        batch: list[dict[str, str]] = []
+        async for key in self._items.ids():
+            batch.append({"_id": key})
             count += 1
-        self._hint = hint
+            if len(batch) == BACKFILL_BATCH:
+                await self._claims.insert_many(batch, ignore_duplicates=True)
+                batch = []
+        await self._claims.insert_many([*batch, {"_id": BACKFILLED}], ignore_duplicates=True)
         log.info(
-            "item claims loaded",
-            extra={"claims": count - 1, "s": round(time.monotonic() - started, 2)},
+            "older items claimed",
+            extra={"items": count, "s": round(time.monotonic() - started, 2)},
+        )
+
+    async def learn(self, stop: asyncio.Event) -> None:
+        """Background job: build the filter from every claim (retried while the
+        database is away), then use it."""
+        started = time.monotonic()
+        hint = BloomFilter(self._capacity)
+        self._learning = hint  # keys claimed meanwhile go in too
+        count = 0
+
+        async def scan() -> None:
+            nonlocal count
+            count = 0  # a retry scans again from the start
+            async for key in self._claims.ids():
+                hint.add(key)
+                count += 1
+
+        await until_done(scan, "submission")
+        self._hint, self._learning = hint, None
+        log.info(
+            "item claims learnt",
+            extra={"claims": count, "s": round(time.monotonic() - started, 2)},
         )
 
     async def claim_if_unseen(self, key: str) -> Claim:
-        """Claim ``key`` if the hint says it never was (a filter loaded, the key not
-        in it); else ``UNKNOWN``, without a round trip."""
+        """Claim ``key`` if the filter says it never was (the filter built, the key
+        not in it); else ``UNKNOWN``, without a round trip."""
         if self._hint is None or key in self._hint:
             return Claim.UNKNOWN
         inserted = await self._inserts.insert({"_id": key})
@@ -88,5 +112,6 @@ class ItemClaims:
     async def claim(self, key: str) -> None:
         """Make sure ``key`` is claimed (before its item is first written)."""
         await self._inserts.insert({"_id": key})
-        if self._hint is not None:
-            self._hint.add(key)
+        for hint in (self._hint, self._learning):
+            if hint is not None:
+                hint.add(key)
