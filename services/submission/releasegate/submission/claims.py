@@ -11,7 +11,7 @@ are about items never seen before, so each key is *claimed* instead: a document
   the unique ``_id`` says the item may exist (an earlier attempt may have died before
   writing it), and the item is read.
 - A duplicate in a batch is dear on FerretDB: it falls back to one insert per document
-  for the whole batch (0.8 ms of server CPU each, against 0.04 ms). So keys go the
+  for the whole batch (0.8 ms of CPU each, against 0.04 ms). So keys go the
   claim way only where a Bloom filter of the claimed keys says they were never
   claimed; the others are read, as before, and claimed only if missing.
   The filter is a hint: a wrong answer costs time, never correctness.
@@ -47,7 +47,7 @@ BACKFILL_BATCH = 1_000
 class Claim(Enum):
     NEW = "new"  # claimed now: no item exists
     SEEN = "seen"  # claimed before: the item may exist
-    UNKNOWN = "unknown"  # not tried (the hint says it may be claimed): read the item
+    UNKNOWN = "unknown"  # not tried (no filter yet, or it says "maybe"): read the item
 
 
 class ItemClaims:
