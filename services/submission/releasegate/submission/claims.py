@@ -90,8 +90,9 @@ class ItemClaims:
             nonlocal count
             count = 0  # a retry scans again from the start
             async for key in self._claims.ids():
-                hint.add(key)
-                count += 1
+                if key != BACKFILLED:
+                    hint.add(key)
+                    count += 1
 
         await until_done(scan, "submission")
         self._hint, self._learning = hint, None
