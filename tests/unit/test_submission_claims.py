@@ -66,14 +66,20 @@ async def test_items_stored_before_claims_are_claimed_at_the_first_start() -> No
     assert await claimed(db) == sorted([BACKFILLED, items[0]["_id"]])
 
 
-async def test_loading_again_claims_nothing_twice() -> None:
+async def test_older_items_are_claimed_once_then_the_mark_stops_the_scan() -> None:
     db, bus = MemoryDatabase(), RecordingBus()
     deps = deps_of(db, bus)
     for name in ("a", "b"):
         await submit_version(delivery(1, name), deps)
-    for _ in range(2):
-        await claims_ready(deps_of(db, bus))
+    await db.collection(CLAIMS).delete_many({})  # as stored before claims existed
+    await claims_ready(deps_of(db, bus))
     assert len(await claimed(db)) == 3  # two items and the mark
+
+    # An item written without a claim after the first start is not scanned for again
+    # (why old replicas must be stopped before an upgrade).
+    await db.collection(ITEMS).insert_one({"_id": "p/w/job/late"})
+    await claims_ready(deps_of(db, bus))
+    assert len(await claimed(db)) == 3 and "p/w/job/late" not in await claimed(db)
 
 
 async def test_before_the_hint_is_loaded_new_items_are_read_then_claimed() -> None:
