@@ -98,7 +98,11 @@ class ItemClaims:
         self._hint, self._learning = hint, None
         log.info(
             "item claims learnt",
-            extra={"claims": count, "s": round(time.monotonic() - started, 2)},
+            extra={
+                "claims": count,
+                "filter_bytes": hint.size_bytes,
+                "s": round(time.monotonic() - started, 2),
+            },
         )
 
     async def claim_if_unseen(self, key: str) -> Claim:
