@@ -22,6 +22,7 @@ import aio_pika
 import httpx
 from pymongo import MongoClient
 
+from bench.cpu import CpuMeter
 from releasegate.shared.bus.amqp import AmqpBus
 from releasegate.shared.contracts.upstream import VERSION_SUBMITTED, VersionSubmitted
 from releasegate.shared.readmodels.pending_items import TASKS
@@ -308,37 +309,6 @@ async def until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s: {what}")
         await asyncio.sleep(interval)
-
-
-def _cpu_fields() -> list[int]:
-    """The clock ticks of all cores since boot, by kind (``cpu`` line of /proc/stat)."""
-    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-
-
-def steal_s() -> float:
-    """CPU seconds the host has taken from this virtual machine since boot ("steal"):
-    a run that sees much of it measured a machine busy for reasons not its own."""
-    return _cpu_fields()[7] / os.sysconf("SC_CLK_TCK")
-
-
-class CpuMeter:
-    """Cores busy on the whole machine between ``start()`` and ``read()``: with every
-    server and service on this machine, a phase that keeps its cores busy is bound by
-    CPU, not by the code's waits. (The host's steal counts as busy.)"""
-
-    def __init__(self) -> None:
-        self._t0 = 0.0
-        self._fields: list[int] = []
-
-    def start(self) -> CpuMeter:
-        self._t0, self._fields = time.monotonic(), _cpu_fields()
-        return self
-
-    def read(self) -> float:
-        elapsed = max(time.monotonic() - self._t0, 1e-6)
-        delta = [b - a for a, b in zip(self._fields, _cpu_fields(), strict=True)]
-        idle = delta[3] + delta[4]  # idle and iowait
-        return round((sum(delta) - idle) / os.sysconf("SC_CLK_TCK") / elapsed, 2)
 
 
 async def quiet(max_busy: float = 0.15, window_s: float = 0.25, timeout_s: float = 15.0) -> float:

@@ -6,7 +6,8 @@ indexed find on the same server (``bench.bare``, its own process, same uvicorn s
   package (token checked, package + items + per-task progress read);
 - deploy: ``POST .../release-packages/deploy``, each of K one-task packages once
   (request/reply to the review service, approval and release written).
-Targets: >= 60 % of the bare endpoint's requests/s; polling p99 < 50 ms."""
+Targets: >= 60 % of the bare endpoint's requests/s; polling p99 < 50 ms. Each load run
+also records the machine's cores busy and each kind of process's CPU per request."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from bench.common import (
     stack,
     until,
 )
+from bench.cpu import CpuMeter, ProcessCpu, per_unit_ms
 from tests.infra.ports import free_port
 from tests.infra.servers import Servers
 
@@ -41,6 +43,10 @@ CONCURRENCY = 64
 
 
 def loadgen(url: str, *args: str) -> dict[str, Any]:
+    """One load run; its figures, with the machine's cores busy meanwhile and each kind
+    of process's CPU per request (``bench.cpu``; the load generator's own is left
+    out)."""
+    cpu, split = CpuMeter().start(), ProcessCpu().start()
     out = subprocess.run(
         [
             sys.executable,
@@ -58,6 +64,8 @@ def loadgen(url: str, *args: str) -> dict[str, Any]:
         check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["busy_cores"] = cpu.read()
+    result["cpu_ms_per_request"] = per_unit_ms(split.read(), max(result["requests"], 1))
     return result
 
 

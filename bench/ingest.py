@@ -35,7 +35,6 @@ from pymongo.asynchronous.collection import AsyncCollection
 from bench.common import (
     PROJECT,
     WORKSPACE,
-    CpuMeter,
     Result,
     item_name,
     median,
@@ -48,6 +47,7 @@ from bench.common import (
     size,
     version_body,
 )
+from bench.cpu import CpuMeter
 from releasegate.shared.bus.topology import SUBMISSION_INBOX
 from releasegate.submission.domain import item_id_for, item_key
 from releasegate.submission.repository import ITEMS

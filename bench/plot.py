@@ -1,6 +1,7 @@
-"""The plot beside RESULTS.md: release latency against its floor, and deployer
-scale-out (processes and prefetch, and the rate at which the most processes' CPU per
-task would keep every core busy), drawn from bench/results/*.json."""
+"""The plot beside RESULTS.md: release latency against its floor, deployer scale-out
+(processes and prefetch, and the rate at which the most processes' CPU per task would
+keep every core busy), and the speed-up over one process at the 20 ms target and at
+the control's 100 ms, drawn from bench/results/*.json."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def draw() -> Path | None:
         print("matplotlib missing: no plot (make venv installs it)")
         return None
     latency, scale = _load("release_latency"), _load("scaleout")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right, third) = plt.subplots(1, 3, figsize=(17, 4.5))
     if latency:
         r = latency["results"][0]
         runs = range(1, len(r["details"]["latencies_ms"]) + 1)
@@ -77,8 +78,27 @@ def draw() -> Path | None:
         right.set_xscale("log", base=2)
         right.set_title("Deployer scale-out, 20 ms I/O-bound target")
         right.legend(fontsize=8)
+        _speed_up(third, scale["results"])
     fig.tight_layout()
     fig.savefig(PNG, dpi=110)
     plt.close(fig)
     print(f"plot: {PNG}")
     return PNG
+
+
+def _speed_up(ax: Any, results: list[dict[str, Any]]) -> None:
+    """Tasks/s over one process's, for each process count: the target's phases and
+    the control's (a slower target, so four processes leave cores idle)."""
+    top = 1
+    for r, style in zip(results, ("o-", "^--"), strict=False):
+        procs = r["details"]["processes"]
+        xs = [int(k) for k in procs]
+        top = max(top, *xs)
+        label = r["metric"].split("(", 1)[1].rstrip(")")
+        ax.plot(xs, [procs[k] / procs[str(xs[0])] for k in procs], style, label=label)
+    ax.plot([1, top], [1, top], ":", color="grey", label="linear")
+    ax.axhline(3.5, color="red", linestyle="-.", linewidth=1, label="target at 4: 3.5x")
+    ax.set_xlabel("deployer processes (prefetch 1)")
+    ax.set_ylabel("speed-up over one process")
+    ax.set_title("Scale-out: the target and the control")
+    ax.legend(fontsize=8)

@@ -18,9 +18,9 @@ from bench.common import (
     save,
     size,
     stack,
-    steal_s,
     until,
 )
+from bench.cpu import steal_s
 from bench.floors import amqp_round_trips_ms, http_round_trip_ms, mongo_updates_ms
 from tests.infra.servers import Servers
 
