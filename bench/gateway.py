@@ -29,6 +29,7 @@ from bench.common import (
     Result,
     median,
     name,
+    quiet,
     report,
     save,
     size,
@@ -42,12 +43,14 @@ from tests.infra.servers import Servers
 CONCURRENCY = 64
 
 
-def loadgen(url: str, *args: str) -> dict[str, Any]:
+async def loadgen(url: str, *args: str, settle: bool = False) -> dict[str, Any]:
     """One load run; its figures, with the machine's cores busy meanwhile and each kind
-    of process's CPU per request (``bench.cpu``; the load generator's own is left
-    out)."""
+    of process's CPU per request (``bench.cpu``; the load generator's own is left out).
+    ``settle``: the CPU split also counts what the requests set going after their
+    answers (a deploy's release), until the machine is quiet again."""
     cpu, split = CpuMeter().start(), ProcessCpu().start()
-    out = subprocess.run(
+    out = await asyncio.to_thread(
+        subprocess.run,
         [
             sys.executable,
             "-m",
@@ -65,6 +68,8 @@ def loadgen(url: str, *args: str) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     result["busy_cores"] = cpu.read()
+    if settle:
+        result["settle_s"] = round(await quiet(timeout_s=120), 1)
     result["cpu_ms_per_request"] = per_unit_ms(split.read(), max(result["requests"], 1))
     return result
 
@@ -114,9 +119,9 @@ async def run(servers: Servers) -> list[Result]:
         try:
             bare_runs, poll_runs = [], []
             for _ in range(reps):
-                bare_runs.append(loadgen(bare_url, "--duration", duration))
+                bare_runs.append(await loadgen(bare_url, "--duration", duration))
                 poll_runs.append(
-                    loadgen(
+                    await loadgen(
                         poll_url,
                         "--duration",
                         duration,
@@ -126,7 +131,7 @@ async def run(servers: Servers) -> list[Result]:
                 )
                 print(f"[gateway] bare {bare_runs[-1]} poll {poll_runs[-1]}", flush=True)
             t0 = time.monotonic()
-            deploy_run = loadgen(
+            deploy_run = await loadgen(
                 f"{s.base_url}/v2/{PROJECT}/factory/release-packages/deploy",
                 "--method",
                 "POST",
@@ -136,6 +141,7 @@ async def run(servers: Servers) -> list[Result]:
                 "600",
                 "--header",
                 f"X-Auth-Token: {tokens['deployer']}",
+                settle=True,
             )
             print(f"[gateway] deploy {deploy_run} ({time.monotonic() - t0:.1f} s)", flush=True)
         finally:

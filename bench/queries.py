@@ -151,8 +151,8 @@ async def run(servers: Servers) -> list[Result]:
             p95 = pct(times, 95)
             table[what] = {
                 "p95_ms": round(p95, 1),
-                # With 20 runs the p95 is the second slowest: the median and the
-                # slowest tell one slow run from a slow query.
+                # With 20 runs the p95 (nearest rank) is the slowest run: the median
+                # tells one slow run from a slow query.
                 "p50_ms": round(pct(times, 50), 1),
                 "max_ms": round(max(times), 1),
                 "index": index,

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from bench.common import Client, Result, median, report, save, size, stack, until
+from bench.common import Client, Result, median, quiet, report, save, size, stack, until
 from bench.cpu import CpuMeter, ProcessCpu, per_unit_ms
 from tests.infra.ports import free_port
 from tests.infra.processes import ServiceProcess, Stack
@@ -45,15 +45,19 @@ class Phase:
 async def _once(client: Client, tag: str, packages: int) -> tuple[float, float, dict[str, float]]:
     """Tasks/s of releasing ``packages`` fresh packages at once, the machine's cores
     busy meanwhile (every server and service runs on it), and each process kind's CPU
-    seconds."""
+    seconds, counted on until the machine is quiet: a release's end (the packages'
+    outcomes, the submission's tasks and items) goes on after its tasks show deployed."""
     ids = await client.packages(tag, packages, TASKS_EACH)
+    await quiet()  # the packages' creation done with
     cpu, split = CpuMeter().start(), ProcessCpu().start()
     t0 = time.perf_counter()
     asy = await client.deploy(ids)
     for task_id in asy:
         await until(partial(client.done, task_id), timeout=900, interval=0.05, what=tag)
     rate = packages * TASKS_EACH / (time.perf_counter() - t0)
-    return rate, cpu.read(), split.read()
+    busy = cpu.read()
+    await quiet(timeout_s=60)
+    return rate, busy, split.read()
 
 
 async def _phases(client: Client, tag: str, packages: int, reps: int) -> Phase:
