@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from releasegate.shared.bus.base import Message
 from releasegate.shared.clock import SystemClock
 from releasegate.shared.contracts import Envelope
@@ -62,4 +60,4 @@ async def claims_ready(deps: Deps) -> None:
     """What the service does at start: older items claimed, then the filter learnt
     (in the background there)."""
     await deps.claims.backfill()
-    await deps.claims.learn(asyncio.Event())
+    await deps.claims.learn()

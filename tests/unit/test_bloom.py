@@ -16,6 +16,14 @@ def test_every_added_string_is_found() -> None:
     assert all(key in bloom for key in keys)
 
 
+def test_adding_says_whether_the_string_was_news() -> None:
+    bloom = BloomFilter(1_000)
+    assert bloom.add("p/w/job/1") is True
+    assert bloom.add("p/w/job/1") is False  # already a "maybe"
+    news = sum(bloom.add(f"p/w/job/{i}") for i in range(2, 500))
+    assert news >= 490  # well under capacity: almost every new string sets a bit
+
+
 def test_at_capacity_about_one_in_a_hundred_strangers_is_a_maybe() -> None:
     bloom = BloomFilter(10_000, error_rate=0.01)
     for i in range(10_000):

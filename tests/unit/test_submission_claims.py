@@ -13,6 +13,7 @@ import pytest
 from releasegate.shared.readmodels.pending_items import TASKS
 from releasegate.shared.store.memory import MemoryDatabase
 from releasegate.submission.claims import BACKFILLED, CLAIMS, Claim, ItemClaims
+from releasegate.submission.deps import Deps
 from releasegate.submission.repository import ITEMS
 from releasegate.submission.versions import submit_version
 from tests.helpers import ReadCountingDatabase, RecordingBus
@@ -166,7 +167,7 @@ async def test_keys_claimed_while_the_filter_is_learnt_are_in_it() -> None:
     gated = GatedIds(db.collection(CLAIMS))
     deps = replace(deps, claims=ItemClaims(gated, deps.store.items, capacity=10_000))  # type: ignore[arg-type]
 
-    learning = asyncio.create_task(deps.claims.learn(asyncio.Event()))
+    learning = asyncio.create_task(deps.claims.learn())
     await asyncio.sleep(0)  # the scan has begun, and waits
     assert await deps.claims.claim_if_unseen("p/w/job/x") is Claim.UNKNOWN  # not built yet
     await submit_version(delivery(1, "during"), deps)  # read, then claimed
@@ -176,3 +177,77 @@ async def test_keys_claimed_while_the_filter_is_learnt_are_in_it() -> None:
     keys = [d["_id"] for d in await db.collection(ITEMS).find({})]
     assert all([await deps.claims.claim_if_unseen(k) is Claim.UNKNOWN for k in keys])
     assert len(keys) == 2
+
+
+class CountedIds(GatedIds):
+    """A collection whose ``ids()`` scans are counted (and not held back)."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.gate.set()
+        self.scans = 0
+
+    async def ids(self) -> AsyncIterator[Any]:
+        self.scans += 1
+        async for key in super().ids():
+            yield key
+
+
+def with_counted_claims(deps: Deps, db: MemoryDatabase, every_s: float) -> tuple[Deps, CountedIds]:
+    counted = CountedIds(db.collection(CLAIMS))
+    claims = ItemClaims(counted, deps.store.items, capacity=10_000, relearn_every_s=every_s)  # type: ignore[arg-type]
+    return replace(deps, claims=claims), counted
+
+
+async def settled(condition: Any, turns: int = 200) -> bool:
+    """Whether ``condition()`` holds within ``turns`` turns of the event loop."""
+    for _ in range(turns):
+        if condition():
+            return True
+        await asyncio.sleep(0)
+    return bool(condition())
+
+
+async def test_after_a_takeover_the_keys_the_other_process_claimed_are_learnt() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    standby, counted = with_counted_claims(deps_of(db, bus), db, every_s=0)
+    active = deps_of(db, bus)
+    job = asyncio.create_task(standby.claims.keep_learnt(asyncio.Event()))
+    await claims_ready(active)
+    assert await settled(lambda: counted.scans == 1)  # the standby's filter, learnt
+    for name in ("a", "b", "c"):
+        await submit_version(delivery(1, name), active)  # claimed by the active one
+
+    keys = sorted(d["_id"] for d in await db.collection(ITEMS).find({}))
+    try:
+        # The first of them collides: the standby learns that it was not alone ...
+        assert await standby.claims.claim_if_unseen(keys[0]) is Claim.SEEN
+        assert await settled(lambda: counted.scans == 2)
+        await asyncio.sleep(0)  # the scan's last turn
+        # ... and knows the others without colliding again.
+        assert [await standby.claims.claim_if_unseen(k) for k in keys[1:]] == [Claim.UNKNOWN] * 2
+        await submit_version(delivery(2, "b"), standby)
+    finally:
+        job.cancel()
+    tasks = await db.collection(TASKS).find({})
+    assert len(tasks) == 3 and sorted(t["pending_version"] for t in tasks) == [1, 1, 2]
+
+
+async def test_surprises_in_a_burst_are_learnt_once_a_minute_at_most() -> None:
+    db, bus = MemoryDatabase(), RecordingBus()
+    standby, counted = with_counted_claims(deps_of(db, bus), db, every_s=60)
+    active = deps_of(db, bus)
+    job = asyncio.create_task(standby.claims.keep_learnt(asyncio.Event()))
+    await claims_ready(active)
+    assert await settled(lambda: counted.scans == 1)
+    for name in ("a", "b", "c"):
+        await submit_version(delivery(1, name), active)
+    keys = sorted(d["_id"] for d in await db.collection(ITEMS).find({}))
+    try:
+        assert await standby.claims.claim_if_unseen(keys[0]) is Claim.SEEN
+        assert await settled(lambda: counted.scans == 2)  # learnt again at once
+        await db.collection(CLAIMS).insert_one({"_id": "p/w/job/later"})  # claimed elsewhere
+        assert await standby.claims.claim_if_unseen("p/w/job/later") is Claim.SEEN
+        assert not await settled(lambda: counted.scans > 2)  # not before a minute is up
+    finally:
+        job.cancel()

@@ -28,9 +28,15 @@ class BloomFilter:
         b = int.from_bytes(digest[8:], "little") | 1
         return [(a + i * b) % self._m for i in range(self._k)]
 
-    def add(self, key: str) -> None:
+    def add(self, key: str) -> bool:
+        """Add ``key``; whether it was news (False: the filter already said "maybe")."""
+        news = False
         for p in self._positions(key):
-            self._bits[p >> 3] |= 1 << (p & 7)
+            bit = 1 << (p & 7)
+            if not self._bits[p >> 3] & bit:
+                self._bits[p >> 3] |= bit
+                news = True
+        return news
 
     def __contains__(self, key: str) -> bool:
         return all(self._bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))

@@ -41,6 +41,6 @@ def build(
         db=db,
         tick_queue=SUBMISSION_INBOX.name,
         startup=[store.ensure_indexes, claims.backfill],
-        background=[claims.learn],
+        background=[claims.keep_learnt],
         sweep_interval_s=settings.outbox_sweep_interval_s,
     )

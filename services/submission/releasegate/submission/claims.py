@@ -22,6 +22,10 @@ are about items never seen before, so each key is *claimed* instead: a document
 - The filter is built in the background (``learn``: 3.8 s per 100,000 claims), so
   readiness does not wait for it; until it is built, every item is read, and claimed
   if missing, as when the filter says "maybe".
+- A claim the filter did not expect to collide shows another process has been claiming
+  keys: the replica that was active while this one stood by, since this one learnt its
+  filter. Each such key would cost a collision (a slow batch) once, so the filter is
+  learnt again in the background (``keep_learnt``), at most once a minute.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ CLAIMS = "submission_item_claims"  # read and written by _id only
 # Marks the one-time claiming of older items; item keys all contain "/".
 BACKFILLED = "#items-claimed"
 BACKFILL_BATCH = 1_000
+RELEARN_EVERY_S = 60.0  # the most often the filter is learnt again, however many surprises
 
 
 class Claim(Enum):
@@ -51,13 +56,22 @@ class Claim(Enum):
 
 
 class ItemClaims:
-    def __init__(self, claims: Collection, items: Collection, capacity: int) -> None:
+    def __init__(
+        self,
+        claims: Collection,
+        items: Collection,
+        capacity: int,
+        relearn_every_s: float = RELEARN_EVERY_S,
+    ) -> None:
         self._claims = claims
         self._items = items
         self._inserts = BatchedInserts(claims)
         self._capacity = capacity
+        self._relearn_every_s = relearn_every_s
         self._hint: BloomFilter | None = None  # None until learnt
         self._learning: BloomFilter | None = None  # the one being built
+        # Set when a claim collides where the filter said "never claimed".
+        self._surprised = asyncio.Event()
 
     async def backfill(self) -> None:
         """Startup, before consuming: claim the items stored before claims existed
@@ -78,23 +92,22 @@ class ItemClaims:
             extra={"items": count, "s": round(time.monotonic() - started, 2)},
         )
 
-    async def learn(self, stop: asyncio.Event) -> None:
-        """Background job: build the filter from every claim (retried while the
-        database is away), then use it."""
+    async def keep_learnt(self, stop: asyncio.Event) -> None:
+        """Background job: learn the filter, then learn it again after a surprise
+        (stopping the service cancels it)."""
+        await self.learn()
+        while True:
+            await self._surprised.wait()
+            await self.relearn()
+            await asyncio.sleep(self._relearn_every_s)
+
+    async def learn(self) -> None:
+        """Build the filter from every claim (retried while the database is away),
+        then use it."""
         started = time.monotonic()
         hint = BloomFilter(self._capacity)
         self._learning = hint  # keys claimed meanwhile go in too
-        count = 0
-
-        async def scan() -> None:
-            nonlocal count
-            count = 0  # a retry scans again from the start
-            async for key in self._claims.ids():
-                if key != BACKFILLED:
-                    hint.add(key)
-                    count += 1
-
-        await until_done(scan, "submission")
+        count, _ = await self._scan_into(hint)
         self._hint, self._learning = hint, None
         log.info(
             "item claims learnt",
@@ -105,6 +118,33 @@ class ItemClaims:
             },
         )
 
+    async def relearn(self) -> None:
+        """Add every claim to the filter in use: the keys another process claimed
+        since this one learnt it."""
+        assert self._hint is not None, "learnt first"
+        self._surprised.clear()  # a surprise during the scan asks for another one
+        started = time.monotonic()
+        count, unseen = await self._scan_into(self._hint)
+        log.info(
+            "item claims learnt again",
+            extra={"claims": count, "unseen": unseen, "s": round(time.monotonic() - started, 2)},
+        )
+
+    async def _scan_into(self, hint: BloomFilter) -> tuple[int, int]:
+        """Add every claim to ``hint``: how many there are, and how many it lacked."""
+        count = unseen = 0
+
+        async def scan() -> None:
+            nonlocal count, unseen
+            count = unseen = 0  # a retry scans again from the start
+            async for key in self._claims.ids():
+                if key != BACKFILLED:
+                    unseen += hint.add(key)
+                    count += 1
+
+        await until_done(scan, "submission")
+        return count, unseen
+
     async def claim_if_unseen(self, key: str) -> Claim:
         """Claim ``key`` if the filter says it never was (the filter built, the key
         not in it); else ``UNKNOWN``, without a round trip."""
@@ -112,7 +152,10 @@ class ItemClaims:
             return Claim.UNKNOWN
         inserted = await self._inserts.insert({"_id": key})
         self._hint.add(key)
-        return Claim.NEW if inserted else Claim.SEEN
+        if not inserted:
+            self._surprised.set()  # another process claims keys: learn them
+            return Claim.SEEN
+        return Claim.NEW
 
     async def claim(self, key: str) -> None:
         """Make sure ``key`` is claimed (before its item is first written)."""
