@@ -68,7 +68,6 @@ QUERIES: list[
         [],
     ),
     ("deploy progress", "deployer_subtasks", {"package_id": "1"}, []),
-    ("open task of an item", "submission_tasks", {"item_key": "k", "state": "pending"}, []),
     ("tasks of a package", "submission_tasks", {"package_id": "1"}, []),
 ]
 
@@ -96,7 +95,6 @@ EXPECTED_INDEX = [
     "by_package_time",
     "by_async_task",
     "by_package",
-    "by_item",
     "by_package",
 ]
 

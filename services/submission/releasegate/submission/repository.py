@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from releasegate.shared.contracts.tasks import TaskSnapshot
-from releasegate.shared.readmodels.pending_items import STATE_PENDING, TASK_INDEXES, TASKS
+from releasegate.shared.readmodels.pending_items import TASK_INDEXES, TASKS
 from releasegate.shared.store.base import Collection, Database, IndexSpec
 from releasegate.shared.store.outbox import Outgoing, with_outbox
 from releasegate.submission.domain import Item
@@ -80,11 +80,6 @@ class SubmissionStore:
 
     async def get_task(self, task_id: str) -> dict[str, Any] | None:
         return await self.tasks.find_one({"_id": task_id}, projection={"outbox": 0})
-
-    async def open_task(self, key: str) -> dict[str, Any] | None:
-        return await self.tasks.find_one(
-            {"item_key": key, "state": STATE_PENDING}, projection={"outbox": 0}
-        )
 
 
 def _item(doc: dict[str, Any]) -> Item:

@@ -47,7 +47,6 @@ TASK_INDEXES = [
         ),
         name="list_by_kind",
     ),
-    IndexSpec((("item_key", 1), ("state", 1)), name="by_item"),
     IndexSpec((("package_id", 1),), name="by_package"),
     OUTBOX_INDEX,
 ]
