@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -193,12 +194,6 @@ class CountedIds(GatedIds):
             yield key
 
 
-def with_counted_claims(deps: Deps, db: MemoryDatabase, every_s: float) -> tuple[Deps, CountedIds]:
-    counted = CountedIds(db.collection(CLAIMS))
-    claims = ItemClaims(counted, deps.store.items, capacity=10_000, relearn_every_s=every_s)  # type: ignore[arg-type]
-    return replace(deps, claims=claims), counted
-
-
 async def settled(condition: Any, turns: int = 200) -> bool:
     """Whether ``condition()`` holds within ``turns`` turns of the event loop."""
     for _ in range(turns):
@@ -208,18 +203,31 @@ async def settled(condition: Any, turns: int = 200) -> bool:
     return bool(condition())
 
 
-async def test_after_a_takeover_the_keys_the_other_process_claimed_are_learnt() -> None:
+@asynccontextmanager
+async def standby_after_others_claimed(
+    every_s: float,
+) -> AsyncIterator[tuple[MemoryDatabase, Deps, CountedIds, list[str]]]:
+    """A standby whose filter is learnt (its background job running, its scans
+    counted), then three new items claimed by the active replica: their keys."""
     db, bus = MemoryDatabase(), RecordingBus()
-    standby, counted = with_counted_claims(deps_of(db, bus), db, every_s=0)
-    active = deps_of(db, bus)
+    standby, active = deps_of(db, bus), deps_of(db, bus)
+    counted = CountedIds(db.collection(CLAIMS))
+    claims = ItemClaims(counted, standby.store.items, capacity=10_000, relearn_every_s=every_s)  # type: ignore[arg-type]
+    standby = replace(standby, claims=claims)
     job = asyncio.create_task(standby.claims.keep_learnt(asyncio.Event()))
-    await claims_ready(active)
-    assert await settled(lambda: counted.scans == 1)  # the standby's filter, learnt
-    for name in ("a", "b", "c"):
-        await submit_version(delivery(1, name), active)  # claimed by the active one
-
-    keys = sorted(d["_id"] for d in await db.collection(ITEMS).find({}))
     try:
+        await claims_ready(active)
+        assert await settled(lambda: counted.scans == 1)  # the standby's filter, learnt
+        for name in ("a", "b", "c"):
+            await submit_version(delivery(1, name), active)
+        keys = sorted(d["_id"] for d in await db.collection(ITEMS).find({}))
+        yield db, standby, counted, keys
+    finally:
+        job.cancel()
+
+
+async def test_after_a_takeover_the_keys_the_other_process_claimed_are_learnt() -> None:
+    async with standby_after_others_claimed(every_s=0) as (db, standby, counted, keys):
         # The first of them collides: the standby learns that it was not alone ...
         assert await standby.claims.claim_if_unseen(keys[0]) is Claim.SEEN
         assert await settled(lambda: counted.scans == 2)
@@ -227,27 +235,14 @@ async def test_after_a_takeover_the_keys_the_other_process_claimed_are_learnt() 
         # ... and knows the others without colliding again.
         assert [await standby.claims.claim_if_unseen(k) for k in keys[1:]] == [Claim.UNKNOWN] * 2
         await submit_version(delivery(2, "b"), standby)
-    finally:
-        job.cancel()
     tasks = await db.collection(TASKS).find({})
     assert len(tasks) == 3 and sorted(t["pending_version"] for t in tasks) == [1, 1, 2]
 
 
 async def test_surprises_in_a_burst_are_learnt_once_a_minute_at_most() -> None:
-    db, bus = MemoryDatabase(), RecordingBus()
-    standby, counted = with_counted_claims(deps_of(db, bus), db, every_s=60)
-    active = deps_of(db, bus)
-    job = asyncio.create_task(standby.claims.keep_learnt(asyncio.Event()))
-    await claims_ready(active)
-    assert await settled(lambda: counted.scans == 1)
-    for name in ("a", "b", "c"):
-        await submit_version(delivery(1, name), active)
-    keys = sorted(d["_id"] for d in await db.collection(ITEMS).find({}))
-    try:
+    async with standby_after_others_claimed(every_s=60) as (db, standby, counted, keys):
         assert await standby.claims.claim_if_unseen(keys[0]) is Claim.SEEN
         assert await settled(lambda: counted.scans == 2)  # learnt again at once
         await db.collection(CLAIMS).insert_one({"_id": "p/w/job/later"})  # claimed elsewhere
         assert await standby.claims.claim_if_unseen("p/w/job/later") is Claim.SEEN
         assert not await settled(lambda: counted.scans > 2)  # not before a minute is up
-    finally:
-        job.cancel()
