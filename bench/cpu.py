@@ -1,8 +1,8 @@
 """Where the machine's CPU goes during a measurement: the cores busy on the whole
 machine (``CpuMeter``), and the CPU of each kind of process (``ProcessCpu``): the
-servers, each service by name, the bare endpoint. Every server and service runs on
-this machine, so a phase that keeps its cores busy is bound by CPU, not by the
-code's waits, and the split says whose CPU it is.
+servers, each service by name, the bare endpoint, the benchmark itself. Every server
+and service runs on this machine, so a phase that keeps its cores busy is bound by
+CPU, not by the code's waits, and the split says whose CPU it is.
 
 Both read ``/proc`` (Linux); the whole machine is measured, so anything else running
 on it meanwhile counts too."""
@@ -48,8 +48,11 @@ class CpuMeter:
 
 def kind(pid: str) -> str | None:
     """What a process is, for the split: ``ferretdb``, ``postgresql``, ``rabbitmq``,
-    a service's name (``releasegate serve <name>``), ``bare`` (the bare endpoint);
-    None for anything else."""
+    a service's name (``releasegate serve <name>``), ``bare`` (the bare endpoint),
+    ``benchmark`` (this process: the floors' raw clients run in it); None for anything
+    else."""
+    if pid == str(os.getpid()):
+        return "benchmark"
     try:
         exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")

@@ -47,7 +47,7 @@ from bench.common import (
     size,
     version_body,
 )
-from bench.cpu import CpuMeter
+from bench.cpu import CpuMeter, ProcessCpu, per_unit_ms
 from releasegate.shared.bus.topology import SUBMISSION_INBOX
 from releasegate.submission.domain import item_id_for, item_key
 from releasegate.submission.repository import ITEMS
@@ -55,7 +55,8 @@ from tests.infra.processes import Stack
 from tests.infra.servers import Servers
 
 PREFETCH = 64  # the submission service's default
-Run = tuple[float, list[tuple[float, int]], float]  # events/s, samples, cores busy
+# events/s, samples, cores busy, CPU ms per event by kind of process
+Run = tuple[float, list[tuple[float, int]], float, dict[str, float]]
 
 
 @dataclass
@@ -84,11 +85,12 @@ async def _rate(
 ) -> Run:
     """Events/s between 5 % and 100 % of ``total``: done = ``total`` minus the events
     still ready in ``queue_name`` (those in flight, at most the prefetch, count as
-    done); once none is ready, the last events' documents decide the end."""
+    done); once none is ready, the last events' documents decide the end. With it, the
+    cores busy and each kind of process's CPU per event over the same span."""
     samples: list[tuple[float, int]] = []
     deadline = time.monotonic() + timeout
     start: tuple[float, int] | None = None
-    cpu = CpuMeter()
+    cpu, split = CpuMeter(), ProcessCpu()
     while time.monotonic() < deadline:
         queue = await channel.declare_queue(queue_name, passive=True)
         ready = queue.declaration_result.message_count or 0
@@ -96,17 +98,19 @@ async def _rate(
         if not ready and await stored.last_in():
             end = time.monotonic()
             assert start is not None  # 5 % were seen done before all were
-            busy = cpu.read()
+            busy, spent = cpu.read(), split.read()
             n = await stored.count()  # untimed: one count, to be sure
             if n >= total:
                 samples.append((end, total))
-                return (total - start[1]) / max(end - start[0], 1e-6), samples, busy
+                per_event = per_unit_ms(spent, total - start[1])
+                return (total - start[1]) / max(end - start[0], 1e-6), samples, busy, per_event
             # An early event was retried: the timing goes on until it is stored too.
         now = time.monotonic()
         samples.append((now, n))
         if start is None and n >= total * 0.05:
             start = (now, n)
             cpu.start()
+            split.start()
         await asyncio.sleep(0.25)
     raise TimeoutError(f"only {samples[-1][1]} of {total} after {timeout}s")
 
@@ -169,15 +173,22 @@ def _floor_id(body: bytes) -> str:
 
 async def run(servers: Servers) -> list[Result]:
     total = size(20_000, 1_000)
-    pairs: list[dict[str, float]] = []
+    pairs: list[dict[str, Any]] = []
     samples: list[tuple[float, int]] = []
     for _ in range(size(3, 1)):
         await quiet()
-        floor, _, floor_busy = await _floor(servers, total)
-        print(f"[ingest] floor {floor:.0f} events/s ({floor_busy} cores busy)", flush=True)
+        floor, _, floor_busy, floor_cpu = await _floor(servers, total)
+        print(
+            f"[ingest] floor {floor:.0f} events/s ({floor_busy} cores busy; "
+            f"CPU ms per event {floor_cpu})",
+            flush=True,
+        )
         await quiet()
-        rate, samples, busy = await _releasegate(servers, total)
-        print(f"[ingest] releasegate {rate:.0f} events/s ({busy} cores busy)", flush=True)
+        rate, samples, busy, cpu = await _releasegate(servers, total)
+        print(
+            f"[ingest] releasegate {rate:.0f} events/s ({busy} cores busy; CPU ms per event {cpu})",
+            flush=True,
+        )
         pairs.append(
             {
                 "floor": round(floor, 1),
@@ -185,6 +196,8 @@ async def run(servers: Servers) -> list[Result]:
                 "ratio": round(rate / floor, 3),
                 "floor_busy_cores": floor_busy,
                 "releasegate_busy_cores": busy,
+                "floor_cpu_ms_per_event": floor_cpu,  # the raw consumer is "benchmark"
+                "releasegate_cpu_ms_per_event": cpu,
             }
         )
     ratio = median([p["ratio"] for p in pairs])

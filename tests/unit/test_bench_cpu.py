@@ -24,7 +24,8 @@ SPIN = (
 
 
 def test_a_process_is_known_by_its_program_or_arguments() -> None:
-    assert kind(str(os.getpid())) is None  # pytest: not a server, service or endpoint
+    assert kind(str(os.getpid())) == "benchmark"  # this process
+    assert kind(str(os.getppid())) is None  # what started it: none of the kinds
     assert kind("0") is None  # no such process
 
 
