@@ -181,7 +181,7 @@ async def test_keys_claimed_while_the_filter_is_learnt_are_in_it() -> None:
 
 
 class CountedIds(GatedIds):
-    """A collection whose ``ids()`` scans are counted (and not held back)."""
+    """A collection whose finished ``ids()`` scans are counted (and not held back)."""
 
     def __init__(self, inner: Any) -> None:
         super().__init__(inner)
@@ -189,9 +189,9 @@ class CountedIds(GatedIds):
         self.scans = 0
 
     async def ids(self) -> AsyncIterator[Any]:
-        self.scans += 1
         async for key in super().ids():
             yield key
+        self.scans += 1
 
 
 async def settled(condition: Any, turns: int = 200) -> bool:
@@ -231,7 +231,6 @@ async def test_after_a_takeover_the_keys_the_other_process_claimed_are_learnt() 
         # The first of them collides: the standby learns that it was not alone ...
         assert await standby.claims.claim_if_unseen(keys[0]) is Claim.SEEN
         assert await settled(lambda: counted.scans == 2)
-        await asyncio.sleep(0)  # the scan's last turn
         # ... and knows the others without colliding again.
         assert [await standby.claims.claim_if_unseen(k) for k in keys[1:]] == [Claim.UNKNOWN] * 2
         await submit_version(delivery(2, "b"), standby)
