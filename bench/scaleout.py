@@ -133,7 +133,13 @@ async def run(servers: Servers) -> list[Result]:
         finally:
             await client.close()
     results = [
-        _result(procs, f"prefetch 1, {LATENCY_MS} ms target", ">= 3.5x one process", packages),
+        _result(
+            procs,
+            f"prefetch 1, {LATENCY_MS} ms target",
+            ">= 3.5x one process",
+            packages,
+            prefetch,
+        ),
         # Not the target: the same code where four processes leave cores idle, so what
         # limits the target's phase is told apart from what limits the design.
         _result(
@@ -143,18 +149,22 @@ async def run(servers: Servers) -> list[Result]:
             packages,
         ),
     ]
-    results[0].details["prefetch"] = {k: p.rate for k, p in prefetch.items()}
-    results[0].details["busy_cores"].update({f"prefetch {k}": p.busy for k, p in prefetch.items()})
-    results[0].details["cpu_ms_per_task"].update(
-        {f"prefetch {k}": p.cpu_ms for k, p in prefetch.items()}
-    )
     save("scaleout", results)
     await asyncio.sleep(0)
     return results
 
 
-def _result(phases: dict[str, Phase], what: str, target: str, packages: int) -> Result:
+def _result(
+    phases: dict[str, Phase],
+    what: str,
+    target: str,
+    packages: int,
+    prefetch: dict[str, Phase] | None = None,
+) -> Result:
+    """The 4-vs-1 result of process ``phases``, with one process's ``prefetch`` phases
+    beside them."""
     one, four = phases["1"].rate, phases["4"].rate
+    by = [("processes", phases), ("prefetch", prefetch or {})]
     return report(
         Result(
             "scaleout",
@@ -167,11 +177,12 @@ def _result(phases: dict[str, Phase], what: str, target: str, packages: int) -> 
             four >= 3.5 * one,
             {
                 "processes": {k: p.rate for k, p in phases.items()},
+                **({"prefetch": {k: p.rate for k, p in prefetch.items()}} if prefetch else {}),
                 "packages_per_phase": packages,
                 "tasks_each": TASKS_EACH,
                 "packages_per_s": {k: p.rate / TASKS_EACH for k, p in phases.items()},
-                "busy_cores": {f"processes {k}": p.busy for k, p in phases.items()},
-                "cpu_ms_per_task": {f"processes {k}": p.cpu_ms for k, p in phases.items()},
+                "busy_cores": {f"{n} {k}": p.busy for n, ps in by for k, p in ps.items()},
+                "cpu_ms_per_task": {f"{n} {k}": p.cpu_ms for n, ps in by for k, p in ps.items()},
                 "cores": os.cpu_count(),
             },
         )
