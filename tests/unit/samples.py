@@ -1,10 +1,10 @@
 """One sample request per API operation (a key of the gateway's PERMISSIONS table).
 
 The roles-table test sends each sample as a caller holding exactly one role and checks
-the README table's cell: allowed (not 401/403, no 5xx) or denied (403 DLF.6888). A
-new ``/v2`` or ``/v1`` route fails tests/unit/test_gateway_roles.py until it has an
-entry in PERMISSIONS, a row in the README table and a sample here. A sample need not
-succeed (an unknown package id answering 400 still proves the caller got in).
+the cell of the roles table in docs/api.md: allowed (not 401/403, no 5xx) or denied
+(403 DLF.6888). A new ``/v2`` or ``/v1`` route fails tests/unit/test_gateway_roles.py
+until it has an entry in PERMISSIONS, a row in that table and a sample here. A sample
+need not succeed (an unknown package id answering 400 still proves the caller got in).
 """
 
 from __future__ import annotations

@@ -34,12 +34,12 @@ def test_contracts_are_frozen_and_reject_unknown_fields() -> None:
         assert c.model.model_config.get("extra") == "forbid", c.type
 
 
-def test_readme_documents_every_error_code() -> None:
+def test_the_api_reference_documents_every_error_code() -> None:
     from releasegate.shared.errors import error_table
 
-    readme = (ROOT / "README.md").read_text()
+    reference = (ROOT / "docs" / "api.md").read_text()
     for error in error_table():
-        assert f"`{error.code}` | {error.http_status} |" in readme, error.code
+        assert f"`{error.code}` | {error.http_status} |" in reference, error.code
 
 
 def test_readme_endpoint_table_matches_the_code() -> None:

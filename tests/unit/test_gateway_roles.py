@@ -1,6 +1,6 @@
-"""The README's roles table, checked cell by cell against the running gateway.
+"""The roles table of docs/api.md, checked cell by cell against the running gateway.
 
-The table is parsed from README.md; it must list exactly the operations of
+The table is parsed from docs/api.md; it must list exactly the operations of
 PERMISSIONS with their routes, and every ``/v2``/``/v1`` route must enforce one
 operation and have a sample request (tests/unit/samples.py).
 """
@@ -23,7 +23,7 @@ from releasegate.shared.tokens import mint_token
 from tests.unit.conftest import Api
 from tests.unit.samples import SAMPLES
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 COLUMNS: list[Role | TenantRole] = [*Role, *TenantRole]
 HEADER = "| operation | endpoint | " + " | ".join(c.value for c in COLUMNS) + " |"
 
@@ -64,8 +64,8 @@ def expected_table() -> str:
     return "\n".join(rows)
 
 
-def readme_cells() -> dict[str, tuple[str, dict[str, bool]]]:
-    lines = README.read_text().splitlines()
+def documented_cells() -> dict[str, tuple[str, dict[str, bool]]]:
+    lines = REFERENCE.read_text().splitlines()
     if HEADER not in lines:
         return {}
     start = lines.index(HEADER)
@@ -79,22 +79,26 @@ def readme_cells() -> dict[str, tuple[str, dict[str, bool]]]:
     return table
 
 
-def test_every_api_route_has_a_permission_a_sample_and_a_readme_row() -> None:
+def test_every_api_route_has_a_permission_a_sample_and_a_documented_row() -> None:
     routes = api_routes()
     assert set(routes) == set(PERMISSIONS), "PERMISSIONS and the routes differ"
     assert set(routes) <= set(SAMPLES), f"no sample request for {set(routes) - set(SAMPLES)}"
-    readme = {op: endpoint for op, (endpoint, _) in readme_cells().items()}
-    assert readme == routes, "README roles table is stale; it should read:\n" + expected_table()
+    documented = {op: endpoint for op, (endpoint, _) in documented_cells().items()}
+    assert documented == routes, (
+        "docs/api.md roles table is stale; it should read:\n" + expected_table()
+    )
 
 
-def test_the_readme_table_says_what_permissions_enforce() -> None:
-    for op, (_, cells) in readme_cells().items():
+def test_the_documented_table_says_what_permissions_enforce() -> None:
+    for op, (_, cells) in documented_cells().items():
         allowed = {c.value for c in COLUMNS if c in PERMISSIONS.get(op, ()) or c in TenantRole}
         assert {c for c, ok in cells.items() if ok} == allowed, op
 
 
 CELLS = [
-    (op, column, ok) for op, (_, cells) in readme_cells().items() for column, ok in cells.items()
+    (op, column, ok)
+    for op, (_, cells) in documented_cells().items()
+    for column, ok in cells.items()
 ]
 
 

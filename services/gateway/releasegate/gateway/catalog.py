@@ -1,5 +1,6 @@
 """The API's routes with the permission operation each one enforces: the source of
-the README's endpoint and role tables and of the permission tests."""
+the README's endpoint table, of the roles table in docs/api.md and of the permission
+tests."""
 
 from __future__ import annotations
 

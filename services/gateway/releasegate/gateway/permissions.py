@@ -1,4 +1,4 @@
-"""Who may call what: the one table the routes enforce and the README shows.
+"""Who may call what: the one table the routes enforce and docs/api.md shows.
 
 Workspace roles are checked in the request's workspace; holders of a tenant-wide
 role (DARTS Administrator, Tenant Administrator) may call everything in their

@@ -85,7 +85,7 @@ class Collection(Protocol):
     async def find_one_and_update(self, filter: Filter, update: Mapping[str, Any]) -> Doc | None:
         """Update one document and return it as updated; None if none matched. One
         round trip, but not atomic against a concurrent writer on FerretDB: callers
-        serialise the writes of a document (see README, *One writer per aggregate*)."""
+        serialise the writes of a document (see docs/messaging.md, *One writer per aggregate*)."""
 
     async def delete_one(self, filter: Filter) -> int: ...
     async def delete_many(self, filter: Filter) -> int: ...
