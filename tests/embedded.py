@@ -15,7 +15,11 @@ from tests.flows import Flow
 
 
 @asynccontextmanager
-async def embedded_flow(**build: Any) -> AsyncIterator[tuple[Embedded, Flow]]:
+async def embedded_api(
+    **build: Any,
+) -> AsyncIterator[tuple[Embedded, httpx.AsyncClient, dict[str, Any]]]:
+    """The started system, a client of its gateway, and the demo credentials as
+    ``make run`` writes them."""
     build.setdefault("retry_delays_ms", [10, 20])
     system = build_embedded(**build)
     await system.start()
@@ -24,7 +28,13 @@ async def embedded_flow(**build: Any) -> AsyncIterator[tuple[Embedded, Flow]]:
         creds = await seed_demo(ctx.identity, ctx.settings, "http://test")
         transport = httpx.ASGITransport(app=system.gateway.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            tokens = {k: v["token"] for k, v in creds["users"].items()}
-            yield system, Flow(http, tokens, "demo")
+            yield system, http, creds
     finally:
         await system.stop()
+
+
+@asynccontextmanager
+async def embedded_flow(**build: Any) -> AsyncIterator[tuple[Embedded, Flow]]:
+    async with embedded_api(**build) as (system, http, creds):
+        tokens = {k: v["token"] for k, v in creds["users"].items()}
+        yield system, Flow(http, tokens, "demo")

@@ -75,5 +75,7 @@ Try it:
   curl -s -X POST {base}/v2/{project}/factory/events -H "X-Auth-Token: $TOKEN" \\
        -H 'Content-Type: application/json' -d @examples/version-submitted.json
   curl -s {base}/v2/{project}/factory/pending-items -H "X-Auth-Token: $TOKEN"
+The whole flow, from a submitted version to production:
+  .venv/bin/python examples/walkthrough.py --credentials {path}
 Stop with Ctrl-C.
 """
