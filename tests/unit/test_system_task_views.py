@@ -90,6 +90,12 @@ async def test_waiting_for_approval_then_revoked(api: Api, flow: Flow) -> None:
     polled = (await flow.system_task(asy_task_id)).json()
     assert polled["status"] == "FAILED"
     assert [s["status"] for s in polled["subtasks"]] == ["FAILED"]  # it never ran
+    # It ended when it was returned, and says so.
+    package = await api.system.db.collection(PACKAGES).find_one({"_id": package_id})
+    assert package is not None
+    ended = package["returned_at"]
+    assert polled["endTime"] == polled["lastUpdate"] == ended
+    assert [s["lastUpdate"] for s in polled["subtasks"]] == [ended]
     stored = await _stored(api, asy_task_id)
     assert stored is not None and json.loads(stored["body"]) == polled
 

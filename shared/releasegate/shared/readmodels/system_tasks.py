@@ -72,7 +72,9 @@ def render(package: dict[str, Any], tasks: list[dict[str, Any]]) -> SystemTaskVi
     ``tasks``."""
     asy_task_id = package["asy_task_id"]
     outcomes = package.get("finished") or {}
-    base = package.get("last_progress_at") or package["apply_timestamp"]
+    # A package returned (rejected, revoked) before it ran ends when it was returned.
+    ended_at = package.get("finished_at") or package.get("returned_at")
+    base = ended_at or package.get("last_progress_at") or package["apply_timestamp"]
     views = []
     for position, task in enumerate(tasks):
         sub = outcomes.get(task["pending_item_id"])
@@ -89,7 +91,7 @@ def render(package: dict[str, Any], tasks: list[dict[str, Any]]) -> SystemTaskVi
         id=asy_task_id,
         name=f"Release package {package['package_name']}",
         startTime=package.get("deploy_timestamp"),
-        endTime=package.get("finished_at"),
+        endTime=ended_at,
         lastUpdate=max([base, *(v.lastUpdate for v in views)]),
         status=_package_status(package),
         projectId=package["project_id"],
