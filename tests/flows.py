@@ -61,15 +61,17 @@ class Flow:
         approvers: list[str] | None = None,
         user: str = "dev",
         name: str = "pkg",
+        applicant: str | None = None,
     ) -> httpx.Response:
+        body: dict[str, Any] = {
+            "package_name": name,
+            "pending_item_list": ids,
+            "approver_ids": approvers if approvers is not None else ["u-deployer"],
+        }
+        if applicant is not None:
+            body["apply_user_id"] = applicant
         return await self.http.post(
-            self.url("/pending-items/package"),
-            json={
-                "package_name": name,
-                "pending_item_list": ids,
-                "approver_ids": approvers if approvers is not None else ["u-deployer"],
-            },
-            headers=self.headers(user),
+            self.url("/pending-items/package"), json=body, headers=self.headers(user)
         )
 
     async def package(self, ids: list[str], **kw: Any) -> str:

@@ -32,12 +32,13 @@ class Users:
         roles: list[Role] | None = None,
         tenant: list[TenantRole] | None = None,
         workspace: str | None = None,
+        project: str | None = None,
     ) -> None:
         await self.identity.put_user(
             User(
                 user_id=user_id,
                 name=user_id.removeprefix("u-"),
-                project_id=self.project,
+                project_id=project or self.project,
                 workspace_roles={workspace or self.workspace: roles or []},
                 tenant_roles=tenant or [],
             )
@@ -88,6 +89,26 @@ async def creation_rules(flow: Flow, users: Users) -> None:
         headers=flow.headers("dev"),
     )
     error(r, 400, "DLF.2101", first)
+
+
+async def applicant_rules(flow: Flow, users: Users) -> None:
+    """Only an admin applies for someone else, and only for a colleague of the
+    workspace: four-eyes rests on the applicant being a real person other than the one
+    who releases."""
+    item = (await flow.submit("ap_x", 1))["pending_item_id"]
+    # Roles in a workspace of the same id, but of another project.
+    await users.add("u-outsider", [Role.DEVELOPER], project="another-project")
+    await users.add("u-reviewer-b", [Role.DEPLOYER], project="another-project")
+    await users.add("u-nowhere", [Role.DEVELOPER], workspace="other-ws")
+    error(await flow.create_package([item], applicant="u-dev", user="deployer"), 403, "DLF.6888")
+    for stranger in ("u-ghost", "u-outsider", "u-nowhere"):
+        r = await flow.create_package([item], applicant=stranger, user="admin")
+        error(r, 400, "DLF.3006", stranger)
+    error(await flow.create_package([item], approvers=["u-reviewer-b"]), 400, "DLF.3003")
+    # For a colleague, the package is theirs, under their name.
+    package_id = await flow.package([item], applicant="u-dev", user="admin")
+    details = (await flow.details(package_id)).json()["release_package"]
+    assert (details["apply_user_id"], details["apply_user_name"]) == ("u-dev", "dev")
 
 
 async def reviewer_list_rules(flow: Flow, users: Users) -> None:
@@ -283,6 +304,7 @@ async def revoke_rules(flow: Flow, users: Users) -> None:
 
 SCENARIOS = [
     creation_rules,
+    applicant_rules,
     reviewer_list_rules,
     unpack_rules,
     release_rules,

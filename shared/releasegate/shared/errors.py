@@ -48,6 +48,7 @@ APPROVER_NOT_ELIGIBLE = _code(
     "An approver holds neither admin nor deployer in the workspace, nor a tenant role.",
 )
 APPROVER_NOT_REVIEWER = _code("DLF.3005", 400, "An approver is not a workspace reviewer.")
+APPLICANT_UNKNOWN = _code("DLF.3006", 400, "The applicant is not a user of this workspace.")
 PACKAGE_NOT_REVIEWABLE = _code("DLF.3010", 400, "The package is not awaiting review.")
 SELF_RELEASE = _code("DLF.3011", 400, "Four-eyes: the applicant cannot release the package.")
 PACKAGE_RELEASING = _code("DLF.3012", 400, "The package is being released; it cannot change.")

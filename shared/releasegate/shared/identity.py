@@ -43,6 +43,15 @@ class User(BaseModel):
     def is_tenant_admin(self) -> bool:
         return bool(self.tenant_roles)
 
+    def works_in(self, project_id: str, workspace_id: str) -> bool:
+        """An enabled user of the project holding a role in the workspace, or a
+        tenant-wide one: someone who can have applied for a package there."""
+        return (
+            not self.disabled
+            and self.project_id == project_id
+            and (self.is_tenant_admin() or bool(self.roles_in(workspace_id)))
+        )
+
     def can_review(self, workspace_id: str) -> bool:
         """Reviewer eligibility: workspace admin or deployer, or a tenant-wide role."""
         return self.is_tenant_admin() or bool(

@@ -30,12 +30,17 @@ log = logging.getLogger("releasegate.review")
 async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, Any]:
     p, env = msg.payload, msg.envelope
     applicant_id = domain.applicant_of(p.apply_user_id, p.actor)
-    approvers = await deps.identity.get_users(p.approver_ids)
+    users = await deps.identity.get_users([applicant_id, *p.approver_ids])
     reviewers = await deps.store.reviewer_ids(env.project_id, env.workspace_id)
     domain.check_new_package(
-        applicant_id, p.pending_item_ids, p.approver_ids, approvers, env.workspace_id, reviewers
+        applicant_id,
+        p.pending_item_ids,
+        p.approver_ids,
+        users,
+        env.project_id,
+        env.workspace_id,
+        reviewers,
     )
-    applicant = await deps.identity.get_user(applicant_id)
     now = deps.clock.now_ms()
     package = {
         "project_id": env.project_id,
@@ -43,13 +48,13 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
         "state": CREATING,
         "package_name": p.package_name,
         "apply_user_id": applicant_id,
-        "apply_user_name": applicant.name if applicant else p.actor.user_name,
+        "apply_user_name": users[applicant_id].name,
         "apply_timestamp": now,
         "created_at": now,
         "created_by": p.actor.user_id,
         "deploy_status": TO_BE_REVIEWED,
         "delete_flag": 0,
-        "approvers": [{"user_id": a, "user_name": approvers[a].name} for a in p.approver_ids],
+        "approvers": [{"user_id": a, "user_name": users[a].name} for a in p.approver_ids],
         "task_count": len(p.pending_item_ids),
         "finished": {},
         "outbox": {},

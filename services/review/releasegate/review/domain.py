@@ -9,6 +9,7 @@ from typing import Any
 from releasegate.shared.contracts.common import Actor
 from releasegate.shared.contracts.envelope import Envelope
 from releasegate.shared.errors import (
+    APPLICANT_UNKNOWN,
     APPROVER_IS_APPLICANT,
     APPROVER_NOT_ELIGIBLE,
     APPROVER_NOT_REVIEWER,
@@ -56,11 +57,20 @@ def check_new_package(
     applicant_id: str,
     pending_item_ids: list[str],
     approver_ids: list[str],
-    approvers: dict[str, User],
+    users: dict[str, User],
+    project_id: str,
     workspace_id: str,
     reviewer_list: set[str],
 ) -> None:
-    """Raise the specific error for the first rule the request breaks."""
+    """Raise the specific error for the first rule the request breaks. ``users`` holds
+    the applicant and the approvers that exist."""
+    applicant = users.get(applicant_id)
+    if applicant is None or not applicant.works_in(project_id, workspace_id):
+        # Four-eyes rests on the applicant being a real colleague: a package applied
+        # for on behalf of a made-up user could be released by the one who made it up.
+        raise ReleasegateError(
+            APPLICANT_UNKNOWN, f"Applicant {applicant_id} is not a user of {workspace_id}."
+        )
     if len(set(pending_item_ids)) != len(pending_item_ids):
         raise ReleasegateError(PACKAGE_ITEMS_INVALID, "pending_item_list has duplicates.")
     if len(set(approver_ids)) != len(approver_ids):
@@ -70,8 +80,8 @@ def check_new_package(
             raise ReleasegateError(
                 APPROVER_IS_APPLICANT, f"Approver {user_id} is the applicant; choose someone else."
             )
-        user = approvers.get(user_id)
-        if user is None or user.disabled:
+        user = users.get(user_id)
+        if user is None or user.disabled or user.project_id != project_id:
             raise ReleasegateError(APPROVER_UNKNOWN, f"Approver {user_id} does not exist.")
         if not user.can_review(workspace_id):
             raise ReleasegateError(
