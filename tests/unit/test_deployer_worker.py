@@ -88,7 +88,11 @@ async def test_a_failed_start_fails_the_package(make: Any) -> None:
     _, flow = await make(target)
     package_id, task = await release(flow, ["job"])
     assert task["status"] == "FAILED"
-    [detail] = (await flow.details(package_id)).json()["task_details"]
+    # The poll's subtask says why its package failed, as the task details do.
+    assert [s["status"] for s in task["subtasks"]] == ["FAILED"]
+    details = (await flow.details(package_id)).json()
+    assert details["release_package"]["deploy_status"] == 3
+    [detail] = details["task_details"]
     assert (detail["deploy_status"], detail["start_job_status"]) == (2, 3)
 
 

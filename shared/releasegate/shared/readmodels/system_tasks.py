@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from releasegate.shared.readmodels.codes import FAILED, RELEASING, SUCCESSFUL, TO_BE_REVIEWED
+from releasegate.shared.readmodels.codes import (
+    FAILED,
+    RELEASING,
+    START_FAILED,
+    SUCCESSFUL,
+    TO_BE_REVIEWED,
+)
 from releasegate.shared.readmodels.packages import READY
 from releasegate.shared.store.base import Database
 
@@ -43,6 +49,8 @@ class SystemTaskView(BaseModel):
 
 
 def _subtask_status(package: dict[str, Any], sub: dict[str, Any] | None) -> SystemStatus:
+    if sub is not None and sub.get("start_job_status") == START_FAILED:
+        return "FAILED"  # deployed, but its job did not start: it fails its package too
     if sub is not None and sub["deploy_status"] == SUCCESSFUL:
         return "SUCCESSFUL"
     if sub is not None and sub["deploy_status"] == FAILED:
