@@ -9,6 +9,7 @@ from typing import Any
 from releasegate.gateway.idempotency import IDEMPOTENCY, IdempotencyStore
 from releasegate.shared.clock import FakeClock
 from releasegate.shared.errors import ReleasegateError
+from releasegate.shared.identity import Project, Role
 from releasegate.shared.store.memory import MemoryDatabase
 from tests.events import version_submitted
 from tests.helpers import eventually
@@ -56,6 +57,39 @@ async def test_keys_are_scoped_to_the_caller(api: Api) -> None:
     assert first.status_code == other.status_code == 202
     assert "Idempotent-Replayed" not in other.headers
     assert first.json()["message_id"] != other.json()["message_id"]
+
+
+async def test_keys_are_scoped_to_the_workspace(api: Api) -> None:
+    # The same caller, key and body sent to a second workspace is a second request:
+    # replaying the first answer there would drop the write and report success.
+    ctx = api.system.gateway.context
+    await ctx.identity.put_project(
+        Project(project_id="demo", default_workspace="default", workspaces=["default", "ws2"])
+    )
+    dev = await ctx.identity.get_user("u-dev")
+    assert dev is not None
+    roles = {**dev.workspace_roles, "ws2": [Role.DEVELOPER]}
+    await ctx.identity.put_user(dev.model_copy(update={"workspace_roles": roles}))
+    event = version_submitted("scoped", 1)
+    first = await _post(api, event, "ws-key")
+    other = await api.http.post(
+        EVENTS,
+        json=event,
+        headers=api.headers("dev", workspace="ws2", **{"Idempotency-Key": "ws-key"}),
+    )
+    assert first.status_code == other.status_code == 202
+    assert "Idempotent-Replayed" not in other.headers
+
+    async def listed(workspace: str) -> int:
+        r = await api.http.get(
+            LIST, params={"item_name": "scoped"}, headers=api.headers(workspace=workspace)
+        )
+        return int(r.json()["total"])
+
+    async def in_both() -> bool | None:
+        return True if [await listed(w) for w in ("default", "ws2")] == [1, 1] else None
+
+    await eventually(in_both, timeout=5, what="the task in both workspaces")
 
 
 async def test_a_failed_request_releases_its_key(api: Api) -> None:

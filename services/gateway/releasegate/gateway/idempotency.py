@@ -75,8 +75,11 @@ def replay_response(stored: StoredResponse) -> Response:
     )
 
 
-def claim_id(project_id: str, user_id: str, key: str) -> str:
-    return hashlib.sha256("\x1f".join((project_id, user_id, key)).encode()).hexdigest()
+def claim_id(project_id: str, workspace_id: str, user_id: str, key: str) -> str:
+    # The workspace header is part of the request: the same key sent to two workspaces
+    # names two requests, as everything else the API does is per workspace.
+    scope = (project_id, workspace_id, user_id, key)
+    return hashlib.sha256("\x1f".join(scope).encode()).hexdigest()
 
 
 def request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
@@ -188,7 +191,7 @@ async def idempotency_key(
         request.method, request.scope["path"], request.scope["query_string"], await request.body()
     )
     outcome = await ctx.idempotency.claim(
-        claim_id(caller.project_id, caller.user.user_id, key), fingerprint
+        claim_id(caller.project_id, caller.workspace_id, caller.user.user_id, key), fingerprint
     )
     if isinstance(outcome, StoredResponse):
         raise Replay(outcome)
