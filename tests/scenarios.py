@@ -105,10 +105,16 @@ async def applicant_rules(flow: Flow, users: Users) -> None:
         r = await flow.create_package([item], applicant=stranger, user="admin")
         error(r, 400, "DLF.3006", stranger)
     error(await flow.create_package([item], approvers=["u-reviewer-b"]), 400, "DLF.3003")
+    # Whoever applies on behalf of someone counts as an applicant too: neither an
+    # approver nor the one who releases.
+    r = await flow.create_package([item], applicant="u-dev", user="admin", approvers=["u-admin"])
+    error(r, 400, "DLF.3002", "on behalf of")
     # For a colleague, the package is theirs, under their name.
     package_id = await flow.package([item], applicant="u-dev", user="admin")
     details = (await flow.details(package_id)).json()["release_package"]
     assert (details["apply_user_id"], details["apply_user_name"]) == ("u-dev", "dev")
+    error(await flow.deploy([package_id], user="admin"), 400, "DLF.3011")
+    assert (await flow.deploy([package_id], user="deployer")).status_code == 200
 
 
 async def reviewer_list_rules(flow: Flow, users: Users) -> None:

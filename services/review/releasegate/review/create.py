@@ -34,6 +34,7 @@ async def create_package(msg: Message[CreatePackage], deps: Deps) -> dict[str, A
     reviewers = await deps.store.reviewer_ids(env.project_id, env.workspace_id)
     domain.check_new_package(
         applicant_id,
+        p.actor.user_id,
         p.pending_item_ids,
         p.approver_ids,
         users,

@@ -55,6 +55,7 @@ def applicant_of(apply_user_id: str | None, actor: Actor) -> str:
 
 def check_new_package(
     applicant_id: str,
+    creator_id: str,
     pending_item_ids: list[str],
     approver_ids: list[str],
     users: dict[str, User],
@@ -63,7 +64,8 @@ def check_new_package(
     reviewer_list: set[str],
 ) -> None:
     """Raise the specific error for the first rule the request breaks. ``users`` holds
-    the applicant and the approvers that exist."""
+    the applicant and the approvers that exist; ``creator_id`` is the caller, who may
+    have applied on behalf of the applicant."""
     applicant = users.get(applicant_id)
     if applicant is None or not applicant.works_in(project_id, workspace_id):
         # Four-eyes rests on the applicant being a real colleague: a package applied
@@ -79,6 +81,11 @@ def check_new_package(
         if user_id == applicant_id:
             raise ReleasegateError(
                 APPROVER_IS_APPLICANT, f"Approver {user_id} is the applicant; choose someone else."
+            )
+        if user_id == creator_id:
+            raise ReleasegateError(
+                APPROVER_IS_APPLICANT,
+                f"Approver {user_id} applies on behalf of {applicant_id}; choose someone else.",
             )
         user = users.get(user_id)
         if user is None or user.disabled or user.project_id != project_id:
@@ -105,7 +112,10 @@ def check_release(package: dict[str, Any], actor: Actor, policy: Policy) -> None
             f"Releasing package {pid} needs the admin or "
             "deployer role, or a tenant administrator role.",
         )
-    if actor.user_id == package["apply_user_id"] and not policy.allow_self_release:
+    # Whoever applied on behalf of the applicant counts as an applicant too: four-eyes
+    # would be two signatures of one person otherwise.
+    applicants = {package["apply_user_id"], package.get("created_by", package["apply_user_id"])}
+    if actor.user_id in applicants and not policy.allow_self_release:
         raise ReleasegateError(
             SELF_RELEASE,
             f"Package {pid} was applied for by "
