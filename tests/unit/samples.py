@@ -27,7 +27,12 @@ class Sample:
 
 SAMPLES: dict[str, Sample] = {
     "list_pending_items": Sample("GET", f"{P}/factory/pending-items", params={"limit": 5}),
-    "ingest_event": Sample("POST", f"{P}/factory/events", json=version_submitted("sample")),
+    # The roles test's caller is u-cell: an event speaks for its caller.
+    "ingest_event": Sample(
+        "POST",
+        f"{P}/factory/events",
+        json=version_submitted("sample", submitter="u-cell", submitter_name="cell"),
+    ),
     "diff_pending_item": Sample("GET", f"{P}/factory/pending-items/42/diff"),
     "revoke_pending_items": Sample(
         "POST", f"{P}/factory/pending-items/revoke", json={"pending_item_ids": ["42"]}

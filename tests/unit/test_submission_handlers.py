@@ -30,8 +30,8 @@ async def open_tasks(system: Embedded, **filt: Any) -> list[dict[str, Any]]:
     )
 
 
-async def post(api: Api, event: dict[str, Any]) -> None:
-    r = await api.http.post("/v2/demo/factory/events", json=event, headers=api.headers())
+async def post(api: Api, event: dict[str, Any], user: str = "dev") -> None:
+    r = await api.http.post("/v2/demo/factory/events", json=event, headers=api.headers(user))
     assert r.status_code == 202, r.text
 
 
@@ -82,6 +82,7 @@ async def test_import_makes_tasks_only_for_submitted_jobs(api: Api) -> None:
                 "imported_at": 5,
             },
         },
+        user="admin",
     )
     [task] = await eventually(lambda: open_tasks(api.system), what="one task")
     assert task["item_name"] == "a"

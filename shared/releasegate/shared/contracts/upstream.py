@@ -18,7 +18,21 @@ UserName = Annotated[str, Field(min_length=1, max_length=128)]
 Content = dict[str, Any] | str
 
 
-class VersionSubmitted(Payload):
+class UpstreamPayload(Payload):
+    """What the HTTP ingress checks of every upstream event before it publishes it."""
+
+    @property
+    def actor_id(self) -> str:
+        """The user the event speaks for."""
+        raise NotImplementedError
+
+    @property
+    def records_production(self) -> bool:
+        """Whether it sets what production runs, without a review."""
+        return False
+
+
+class VersionSubmitted(UpstreamPayload):
     """A job, script or resource version was submitted in the dev environment."""
 
     item_name: ItemName
@@ -35,6 +49,10 @@ class VersionSubmitted(Payload):
     submitter_name: UserName
     description: str = Field("", max_length=128, description="Change description.")
     submitted_at: int = Field(ge=0, description="Submission time, ms since epoch.")
+
+    @property
+    def actor_id(self) -> str:
+        return self.submitter_id
 
     @model_validator(mode="after")
     def _content_matches_kind(self) -> VersionSubmitted:
@@ -59,7 +77,7 @@ class ImportedJob(Payload):
     )
 
 
-class JobsImported(Payload):
+class JobsImported(UpstreamPayload):
     """An admin imported jobs into the workspace."""
 
     jobs: list[ImportedJob] = Field(min_length=1, max_length=1000)
@@ -68,8 +86,16 @@ class JobsImported(Payload):
     description: str = Field("", max_length=128)
     imported_at: int = Field(ge=0)
 
+    @property
+    def actor_id(self) -> str:
+        return self.importer_id
 
-class JobCreated(Payload):
+    @property
+    def records_production(self) -> bool:
+        return any(job.status == "released" for job in self.jobs)
+
+
+class JobCreated(UpstreamPayload):
     """A real-time single-task job was created with subjobs: the job gets one release
     task, its subjobs none."""
 
@@ -83,6 +109,10 @@ class JobCreated(Payload):
     creator_name: UserName
     description: str = Field("", max_length=128)
     created_at: int = Field(ge=0)
+
+    @property
+    def actor_id(self) -> str:
+        return self.creator_id
 
 
 VERSION_SUBMITTED = contract(

@@ -23,7 +23,9 @@ from releasegate.gateway.idempotency import Idempotent
 from releasegate.shared.bus.base import decode
 from releasegate.shared.contracts import lookup
 from releasegate.shared.contracts.envelope import ROUTING_KEY_PATTERN
-from releasegate.shared.errors import EVENT_INVALID, UNAVAILABLE, ReleasegateError
+from releasegate.shared.contracts.upstream import UpstreamPayload
+from releasegate.shared.errors import EVENT_INVALID, FORBIDDEN, UNAVAILABLE, ReleasegateError
+from releasegate.shared.identity import Role
 
 router = APIRouter(tags=["upstream events"])
 
@@ -90,9 +92,28 @@ async def ingest_event(
     decoded = decode(json.dumps(body).encode(), ctx.settings.max_message_bytes)
     if isinstance(decoded, str):
         raise ReleasegateError(EVENT_INVALID, decoded)
-    envelope, _ = decoded
+    envelope, payload = decoded
+    _check_speaks_for_caller(caller, payload)
     try:
         await asyncio.wait_for(ctx.bus.publish(envelope), ctx.settings.rpc_timeout_s)
     except (TimeoutError, ConnectionError) as exc:
         raise ReleasegateError(UNAVAILABLE, "The message bus is unavailable; retry.") from exc
     return EventAccepted(message_id=envelope.message_id, type=envelope.type)
+
+
+def _check_speaks_for_caller(caller: Caller, payload: UpstreamPayload) -> None:
+    """Over HTTP an event speaks for its caller. Admins and tenant administrators may
+    publish for others, as an upstream system's account does; anyone else only as
+    themselves (the submitter may later revoke the task), and never jobs imported as
+    released, which set what production runs without a review. The AMQP path is
+    trusted by its broker credentials."""
+    if caller.user.is_tenant_admin() or Role.ADMIN in caller.roles:
+        return
+    if payload.actor_id != caller.user.user_id:
+        raise ReleasegateError(
+            FORBIDDEN,
+            f"The event names {payload.actor_id!r} as its author; only an admin may "
+            "publish on behalf of another user.",
+        )
+    if payload.records_production:
+        raise ReleasegateError(FORBIDDEN, "Only an admin may import jobs as already released.")
