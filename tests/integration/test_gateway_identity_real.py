@@ -105,11 +105,15 @@ async def _token_and_signature(http: httpx.AsyncClient, token: str, pair: dict[s
     assert (await http.get(signed.uri, headers=signed.headers)).status_code == 200
     replay = await http.get(signed.uri, headers=signed.headers)
     assert replay.json()["error_code"] == "DLF.1012"
-    body: Any = version_submitted("real")
+    # An event speaks for its caller.
+    alice = {"submitter": "u-alice", "submitter_name": "alice"}
+    body: Any = version_submitted("real", **alice)
     headers = {"X-Auth-Token": token, "Idempotency-Key": "k1"}
     first = await http.post("/v2/p1/factory/events", json=body, headers=headers)
     again = await http.post("/v2/p1/factory/events", json=body, headers=headers)
     assert first.status_code == again.status_code == 202, first.text
     assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
-    other = await http.post("/v2/p1/factory/events", json=version_submitted("x"), headers=headers)
+    other = await http.post(
+        "/v2/p1/factory/events", json=version_submitted("x", **alice), headers=headers
+    )
     assert other.status_code == 409 and other.json()["error_code"] == "DLF.1020"
