@@ -81,8 +81,10 @@ def _tamper(signed: Signed, **changes: Any) -> Signed:
         {"uri": "/v2/other/factory/events?limit=5"},
         {"headers": {"X-Project-Id": "other"}},
         {"headers": {"Host": "elsewhere"}},
+        {"headers": {"workspace": "default"}},
+        {"headers": {"Idempotency-Key": "k"}},
     ],
-    ids=["body", "query", "path", "signed-header", "host"],
+    ids=["body", "query", "path", "signed-header", "host", "workspace", "idempotency-key"],
 )
 async def test_any_change_after_signing_is_refused(api: Api, change: dict[str, Any]) -> None:
     ak, sk = _pair(api)
@@ -90,6 +92,21 @@ async def test_any_change_after_signing_is_refused(api: Api, change: dict[str, A
     signed = sdk_sign(ak, sk, "POST", EVENTS, query=[("limit", 5)], body=body, project_id="demo")
     assert signed.uri == EVENTS + "?limit=5"
     assert_error(await _send(api, "POST", _tamper(signed, **change)), 401, "DLF.1010")
+
+
+async def test_headers_that_choose_the_target_are_signed_as_the_sdk_sends_them(api: Api) -> None:
+    # The SDK signs every header it sends, the workspace header among them.
+    ak, sk = _pair(api)
+    signed = sdk_sign(ak, sk, "GET", LIST, headers={"workspace": "default"})
+    assert "workspace" in signed.headers["Authorization"]
+    assert (await _send(api, "GET", signed)).status_code == 200
+
+
+async def test_a_query_parameter_sent_twice_is_refused(api: Api) -> None:
+    # The signature sorts the pairs, the API reads the last value: the order is unsigned.
+    ak, sk = _pair(api)
+    signed = sdk_sign(ak, sk, "GET", LIST, query=[("limit", 1), ("limit", 100)])
+    assert_error(await _send(api, "GET", signed), 401, "DLF.1010")
 
 
 async def test_wrong_secret_unknown_key_and_malformed_headers_are_refused(api: Api) -> None:

@@ -25,6 +25,10 @@ DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 # The SDK always signs these; without them a signature could be moved to another
 # host or another time.
 REQUIRED_SIGNED = frozenset({"host", "x-sdk-date"})
+# Headers that choose what a request acts on: signed whenever they are sent (the SDK
+# signs every header it sends), so a signature cannot be moved to another workspace or
+# made to replay another request's stored answer.
+SIGNED_WHEN_PRESENT = frozenset({"workspace", "idempotency-key"})
 
 _AUTHORIZATION = re.compile(
     r"^SDK-HMAC-SHA256\s+Access=([A-Za-z0-9]{1,128}),\s*"
@@ -85,6 +89,9 @@ def canonical_uri(path: str) -> str:
 
 def canonical_query(query_string: str) -> str:
     pairs = parse_qsl(query_string, keep_blank_values=True)
+    if len({k for k, _ in pairs}) != len(pairs):
+        # Sorting signs the values in any order, but the API reads only the last one.
+        raise SignatureError("a query parameter appears more than once")
     return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(pairs))
 
 
@@ -92,6 +99,9 @@ def canonical_headers(headers: Iterable[tuple[str, str]], signed: Iterable[str])
     values: dict[str, list[str]] = {}
     for name, value in headers:
         values.setdefault(name.lower(), []).append(value.strip())
+    unsigned = SIGNED_WHEN_PRESENT.intersection(values).difference(signed)
+    if unsigned:
+        raise SignatureError(f"header {', '.join(sorted(unsigned))} is sent but not signed")
     lines = []
     for name in signed:
         if name not in values:
