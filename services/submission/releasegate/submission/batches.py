@@ -32,9 +32,9 @@ class Inserts:
         """Store a version; one stored before (a duplicate delivery) is kept as it is."""
         await self._versions.insert(doc)
 
-    async def task(self, doc: dict[str, Any]) -> None:
-        """Insert a new task; one inserted before (a replay) is kept as it is."""
-        await self._tasks.insert(doc)
+    async def task(self, doc: dict[str, Any]) -> bool:
+        """Insert a new task; False if one with its id was there first (it is kept)."""
+        return await self._tasks.insert(doc)
 
     async def item(self, item: Item) -> None:
         """Insert a new item; ``DuplicateKey`` if it exists after all."""

@@ -148,9 +148,10 @@ class Overtaken:
     by_task_id: str
 
 
-def task_returns(item: Item) -> Reopen | Overtaken:
-    """A packaged task comes back to pending: does it take the open slot again?"""
-    if item.open_task_id is not None:
+def task_returns(item: Item, task_id: str | None = None) -> Reopen | Overtaken:
+    """A packaged task comes back to pending: does it take the open slot again?
+    If it holds the slot already, an earlier attempt reopened it: again, then."""
+    if item.open_task_id is not None and item.open_task_id != task_id:
         return Overtaken(item.open_task_id)
     return Reopen()
 

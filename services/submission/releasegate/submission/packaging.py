@@ -37,19 +37,28 @@ async def reserve_tasks(msg: Message[ReserveTasks], deps: Deps) -> dict[str, Any
         now = deps.clock.now_ms()
         for task_id in ids:
             doc = found[task_id]
-            if doc.get("package_id") == p.package_id:
-                continue  # a replay of this very reservation
-            await deps.store.update_task(
-                task_id,
-                {"state": STATE_PACKAGED, "package_id": p.package_id, "updated_at": now},
-                [],
-                history={"action": "packaged", "package_id": p.package_id, "at": now},
-            )
-            item = await deps.store.get_item(doc["item_key"])
-            if item is not None:
-                await deps.store.save_item(domain.task_left(item, task_id))
+            if doc.get("package_id") != p.package_id:  # else a replay: packaged already
+                await deps.store.update_task(
+                    task_id,
+                    {"state": STATE_PACKAGED, "package_id": p.package_id, "updated_at": now},
+                    [],
+                    history={"action": "packaged", "package_id": p.package_id, "at": now},
+                )
+            # A replay too: the attempt that packaged the task may have failed here.
+            await leave_open_slot(doc["item_key"], task_id, deps)
     tasks = [await _packaged(found[i], deps) for i in ids]
     return {"tasks": [t.model_dump(mode="json") for t in tasks]}
+
+
+async def leave_open_slot(key: str, task_id: str, deps: Deps) -> None:
+    """The task left its item's open slot (packaged, revoked); saved only if that
+    changes the item, so a replay may call it again."""
+    item = await deps.store.get_item(key)
+    if item is None:
+        return
+    left = domain.task_left(item, task_id)
+    if left != item:
+        await deps.store.save_item(left)
 
 
 def _check_reservable(
@@ -120,7 +129,7 @@ async def _return_tasks(docs: list[dict[str, Any]], package_id: str, why: str, d
             item = await deps.store.get_item(doc["item_key"])
             if item is None:
                 continue
-            outcome = domain.task_returns(item)
+            outcome = domain.task_returns(item, doc["_id"])
             history = {"action": "returned", "package_id": package_id, "at": now, "reason": why}
             if isinstance(outcome, domain.Overtaken):
                 await deps.store.update_task(
@@ -135,14 +144,17 @@ async def _return_tasks(docs: list[dict[str, Any]], package_id: str, why: str, d
                     history=history,
                 )
             else:
+                # The item first, then the task: the task's state is what a redelivery
+                # finds it by, so a crash in between leaves it packaged, and the
+                # replay finds the slot already its own and writes both again.
+                await deps.store.save_item(
+                    domain.reopened(item, doc["_id"], doc["pending_version"])
+                )
                 await deps.store.update_task(
                     doc["_id"],
                     {"state": STATE_PENDING, "package_id": None, "updated_at": now},
                     [],
                     history=history,
-                )
-                await deps.store.save_item(
-                    domain.reopened(item, doc["_id"], doc["pending_version"])
                 )
 
 

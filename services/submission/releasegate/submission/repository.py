@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from releasegate.shared.contracts.tasks import TaskSnapshot
-from releasegate.shared.readmodels.pending_items import TASK_INDEXES, TASKS
+from releasegate.shared.readmodels.pending_items import STATE_PENDING, TASK_INDEXES, TASKS
 from releasegate.shared.store.base import Collection, Database, IndexSpec
 from releasegate.shared.store.outbox import Outgoing, with_outbox
 from releasegate.submission.domain import Item
@@ -68,6 +68,18 @@ class SubmissionStore:
         if history is not None:
             update["$push"] = {"history": history}
         await self.tasks.update_one({"_id": task_id}, with_outbox(update, events))
+
+    async def catch_up_task(self, task_id: str, fields: dict[str, Any]) -> None:
+        """Give a pending task ``fields`` if they carry a newer version than it has;
+        one at that version already (a replay) or in a package is left alone."""
+        await self.tasks.update_one(
+            {
+                "_id": task_id,
+                "state": STATE_PENDING,
+                "pending_version": {"$lt": fields["pending_version"]},
+            },
+            {"$set": fields},
+        )
 
     async def tasks_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         # One lookup by _id each, together: FerretDB pushes no $in down, so

@@ -240,7 +240,7 @@ async def _apply(
             parent=envelope,
             message_id=stable_id("task.created", decision.task_id, str(incoming.version)),
         )
-        await deps.inserts.task(
+        inserted = await deps.inserts.task(
             {
                 "_id": decision.task_id,
                 "project_id": envelope.project_id,
@@ -259,6 +259,12 @@ async def _apply(
                 **outbox_fields([]),
             }
         )
+        if not inserted:
+            # The task is there already: this is a replay (same version, nothing to
+            # change), or an older version wrote it and failed before saving the
+            # item. That one is retried later and finds the item moved on, so the
+            # task must carry this, newer, version now or never.
+            await deps.store.catch_up_task(decision.task_id, fields)
     else:
         event = TASK_SUPERSEDED.envelope(
             TaskSuperseded(task=snapshot, previous_version=decision.previous_version),
