@@ -45,11 +45,12 @@ def build_embedded(
     retry_delays_ms: list[int] | None = None,
     target: Target | None = None,
     deployer_settings: DeployerSettings | None = None,
+    db: MemoryDatabase | None = None,
 ) -> Embedded:
     gw_settings = gateway_settings or GatewaySettings(dev_mode=True)
     clock = clock or SystemClock()
     broker = MemoryBroker()
-    db = MemoryDatabase()
+    db = db or MemoryDatabase()
     delays = retry_delays_ms if retry_delays_ms is not None else gw_settings.retry_delays_ms
 
     def bus() -> InMemoryBus:

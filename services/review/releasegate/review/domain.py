@@ -144,6 +144,12 @@ def _check_reviewable(package: dict[str, Any]) -> None:
         )
 
 
+def decided_by(decision: dict[str, Any], command: Envelope) -> bool:
+    """Did ``command`` make this decision? A command redelivered after a failure finds
+    the decision it made the first time, and finishes it rather than refuse it."""
+    return decision.get("correlation_id") == command.correlation_id
+
+
 def unpack_outcome(package: dict[str, Any], actor: Actor) -> int:
     """REVOKED when the applicant withdraws, REJECTED when a reviewer sends it back."""
     _check_reviewable(package)

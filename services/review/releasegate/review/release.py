@@ -4,6 +4,7 @@ package into one work item per task for the deployer workers."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from releasegate.review import domain
@@ -33,14 +34,39 @@ from releasegate.shared.readmodels.packages import find_package, package_items
 from releasegate.shared.store.outbox import Outgoing
 
 
-async def decide_once(package_id: str, decision: dict[str, Any], deps: Deps) -> None:
-    """Insert the package's one decision; if another one won the race, say which."""
-    if not await deps.store.decide(package_id, decision):
-        other = await deps.store.get_decision(package_id) or {}
-        raise ReleasegateError(
-            ALREADY_DECIDED,
-            f"already decided: {other.get('decision')} by {other.get('by_name', other.get('by'))}",
-        )
+async def decide_once(
+    package_id: str, decision: dict[str, Any], command: Envelope, deps: Deps
+) -> dict[str, Any]:
+    """Insert the package's one decision and return it; ``command`` redelivered gets
+    the one it stored before. If another one won the race, say which."""
+    if await deps.store.decide(package_id, decision):
+        return decision
+    other = await deps.store.get_decision(package_id)
+    if other is not None and domain.decided_by(other, command):
+        return other
+    other = other or {}
+    raise ReleasegateError(
+        ALREADY_DECIDED,
+        f"already decided: {other.get('decision')} by {other.get('by_name', other.get('by'))}",
+    )
+
+
+async def own_decisions(
+    package_ids: list[str], check: Callable[[str], None], command: Envelope, deps: Deps
+) -> dict[str, dict[str, Any]]:
+    """Run ``check`` on every package; the decisions of those it refuses that
+    ``command`` made itself (it is a redelivery), by package id. Any other refusal
+    is raised. The decisions are read only once a check refused."""
+    own: dict[str, dict[str, Any]] = {}
+    for package_id in package_ids:
+        try:
+            check(package_id)
+        except ReleasegateError:
+            decision = await deps.store.get_decision(package_id)
+            if decision is None or not domain.decided_by(decision, command):
+                raise
+            own[package_id] = decision
+    return own
 
 
 def async_task_id(package_id: str) -> str:
@@ -68,14 +94,23 @@ async def deploy_packages(msg: Message[DeployPackages], deps: Deps) -> dict[str,
             for package_id in p.package_ids
         ),
     )
-    for package_id, package in zip(p.package_ids, packages, strict=True):
+    found = dict(zip(p.package_ids, packages, strict=True))
+
+    def check(package_id: str) -> None:
+        package = found[package_id]
         if package is None:
             raise ReleasegateError(NOT_FOUND, f"Release package {package_id} does not exist.")
         domain.check_release(package, p.actor, policy)
+
+    # A redelivery of this call finds the packages it released before it failed.
+    released = await own_decisions(p.package_ids, check, env, deps)
     details, lost = [], []
     for package_id in p.package_ids:
         try:
-            details.append(await _approve(package_id, p, env, policy, deps))
+            if package_id in released:
+                details.append(await _finish(package_id, released[package_id], env, deps))
+            else:
+                details.append(await _approve(package_id, p, env, policy, deps))
         except ReleasegateError as exc:
             lost.append(f"{package_id}: {exc.message}")
             await deps.relay.drain(package_id)  # whatever an earlier attempt left
@@ -115,15 +150,34 @@ async def _approve(
                 "startup_mode": p.startup_mode,
                 "correlation_id": env.correlation_id,
             }
+            decided = asyncio.ensure_future(decide_once(package_id, decision, env, deps))
             # The approval is on record whoever wins the decision: both go together.
-            await all_of(approved, decide_once(package_id, decision, deps))
-            await apply_release(package, decision, deps, parent=env)
+            await all_of(approved, decided)
+            await apply_release(package, decided.result(), deps, parent=env)
         else:
             await all_of(approved, deps.store.update_package(package, {"asy_task_id": asy_task_id}))
+    return _detail(package)
+
+
+async def _finish(
+    package_id: str, decision: dict[str, Any], env: Envelope, deps: Deps
+) -> dict[str, Any]:
+    """A package this very call released before it failed: only what is left undone."""
+    async with deps.locks.hold(package_id):
+        package = await deps.store.get_package(package_id)
+        assert package is not None
+        if not decision["applied"]:
+            await apply_release(package, decision, deps, parent=env)
+    await deps.relay.drain(package_id)
+    return _detail(package)
+
+
+def _detail(package: dict[str, Any]) -> dict[str, Any]:
+    """A released (or approved) package in the deploy answer."""
     return {
         "asy_subtask_num": package["task_count"],
-        "asy_task_id": asy_task_id,
-        "package_id": int(package_id),
+        "asy_task_id": async_task_id(package["_id"]),
+        "package_id": int(package["_id"]),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from releasegate.review import domain
 from releasegate.review.deps import Deps
-from releasegate.review.release import decide_once
+from releasegate.review.release import decide_once, own_decisions
 from releasegate.shared.bus.base import Message
 from releasegate.shared.contracts.envelope import Envelope
 from releasegate.shared.contracts.packages import (
@@ -33,18 +33,29 @@ async def unpack_packages(msg: Message[UnpackPackages], deps: Deps) -> None:
     p, env = msg.payload, msg.envelope
     if len(set(p.package_ids)) != len(p.package_ids):
         raise ReleasegateError(PARAMETER_INVALID, "package_ids has duplicates.")
-    for package_id in p.package_ids:
-        package = await find_package(
+    found = {
+        package_id: await find_package(
             deps.store.packages, env.project_id, env.workspace_id, package_id
         )
+        for package_id in p.package_ids
+    }
+
+    def check(package_id: str) -> None:
+        package = found[package_id]
         if package is None:
             raise ReleasegateError(NOT_FOUND, f"Release package {package_id} does not exist.")
         domain.unpack_outcome(package, p.actor)
+
+    # A redelivery of this call finds the packages it returned before it failed.
+    returned = await own_decisions(p.package_ids, check, env, deps)
     lost = []
     for package_id in p.package_ids:
         stored: list[Outgoing] | None = None  # None: re-announce whatever is left
         try:
-            stored = await _unpack(package_id, p, env, deps)
+            if package_id in returned:
+                await _finish(package_id, returned[package_id], env, deps)
+            else:
+                stored = await _unpack(package_id, p, env, deps)
         except ReleasegateError as exc:
             lost.append(f"{package_id}: {exc.message}")
         await deps.relay.drain(package_id, stored=stored)
@@ -67,17 +78,29 @@ async def _unpack(
             "by_name": p.actor.user_name,
             "at": now,
             "reason": p.reason,
+            "correlation_id": env.correlation_id,
         }
-        await decide_once(package_id, decision, deps)
-        return await apply_return(package, decision, deps, parent=env)
+        decided = await decide_once(package_id, decision, env, deps)
+        return await apply_return(package, decided, deps, parent=env)
+
+
+async def _finish(package_id: str, decision: dict[str, Any], env: Envelope, deps: Deps) -> None:
+    """A package this very call returned before it failed: only what is left undone."""
+    if decision["applied"]:
+        return
+    async with deps.locks.hold(package_id):
+        package = await deps.store.get_package(package_id)
+        assert package is not None
+        await apply_return(package, decision, deps, parent=env)
 
 
 async def apply_return(
     package: dict[str, Any], decision: dict[str, Any], deps: Deps, parent: Envelope | None = None
 ) -> list[Outgoing] | None:
     """Return the package's tasks; the message stored, or None if they were returned
-    already (its outbox may still hold it). Idempotent: the sweep re-applies a
-    decision a crash left unapplied."""
+    already (its outbox may still hold it). Idempotent: the sweep, or the command
+    redelivered, re-applies a decision a crash left unapplied, and writes its audit
+    entry again (a no-op if it was not lost)."""
     package_id = package["_id"]
     status = decision["status"]
     stored: list[Outgoing] | None = None
@@ -115,16 +138,15 @@ async def apply_return(
             },
             stored,
         )
-        action = "rejected" if status == REJECTED else "revoked"
-        await deps.store.record(
-            package,
-            action,
-            decision["at"],
-            actor_id=decision["by"],
-            actor_name=decision["by_name"],
-            reason=decision.get("reason", ""),
-        )
     else:
         await deps.store.refresh_view(package)  # in case a crash left it behind
+    await deps.store.record(
+        package,
+        "rejected" if status == REJECTED else "revoked",
+        decision["at"],
+        actor_id=decision["by"],
+        actor_name=decision["by_name"],
+        reason=decision.get("reason", ""),
+    )
     await deps.store.decision_applied(package_id)
     return stored
