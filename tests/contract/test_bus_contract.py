@@ -196,6 +196,35 @@ async def test_request_without_consumer_times_out(make_bus: BusFactory) -> None:
         await client.request("t.cmd", version_event(), timeout=0.3)
 
 
+async def test_a_request_its_caller_gave_up_on_is_dead_lettered_not_run(
+    make_bus: BusFactory,
+) -> None:
+    # The caller was told the service did not answer; running the command later would
+    # do what the caller believes failed.
+    server, client = make_bus(), make_bus()
+    busy, handled = asyncio.Event(), []
+
+    async def answer(msg: Message[Any]) -> dict[str, Any]:
+        handled.append(msg.payload.version)
+        if msg.payload.version == 1:
+            await busy.wait()  # holds the only consumer slot
+        return {}
+
+    server.subscribe(Subscription("t.cmd", routes(answer), prefetch=1))
+    await server.start()
+    await client.start()
+    first = asyncio.create_task(client.request("t.cmd", version_event(1), timeout=10))
+    await eventually(lambda: _done(handled, 1), what="the first request running")
+    with pytest.raises(TimeoutError):
+        await client.request("t.cmd", version_event(2), timeout=0.3)
+    busy.set()
+    assert (await first).ok
+    dead = await eventually(lambda: server.take_dead_letters("t.cmd"), what="the expired one")
+    assert "expired" in dead[0].reason
+    later = await client.request("t.cmd", version_event(3), timeout=10)
+    assert later.ok and handled == [1, 3]
+
+
 async def test_prefetch_bounds_concurrency(make_bus: BusFactory) -> None:
     bus = make_bus()
     running, peak, done = 0, 0, []

@@ -37,12 +37,14 @@ from aio_pika.abc import (
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, ChannelInvalidStateError, PublishError
 
 from releasegate.shared.bus.base import (
+    REPLY_BY_HEADER,
     DeadLetter,
     Outcome,
     Subscription,
     dead_letter_headers,
     dispatch,
     exhausted,
+    reply_by,
     reply_envelope,
 )
 from releasegate.shared.bus.topology import QUEUES, QueueSpec
@@ -262,7 +264,7 @@ class AmqpBus:
             await self._publish(
                 self._pub.default_exchange,
                 self.physical(queue),
-                _message(envelope, reply_to=reply_to),
+                _message(envelope, reply_to=reply_to, reply_by_ms=reply_by(timeout)),
                 mandatory=True,
             )
             return await asyncio.wait_for(future, timeout)
@@ -307,6 +309,7 @@ class AmqpBus:
         raw_attempt = message.headers.get("x-attempt", 0)
         attempt = int(raw_attempt) if isinstance(raw_attempt, int | str) else 0
         is_request = bool(message.reply_to)
+        reply_by_ms = message.headers.get(REPLY_BY_HEADER)
         outcome = await dispatch(
             sub,
             message.body,
@@ -315,6 +318,7 @@ class AmqpBus:
             is_request=is_request,
             max_bytes=self._max_bytes,
             metrics=self.metrics,
+            reply_by_ms=reply_by_ms if isinstance(reply_by_ms, int) else None,
         )
         try:
             if outcome.action == "retry":
@@ -393,8 +397,12 @@ class AmqpBus:
             await channel.close()
 
 
-def _message(envelope: Envelope, *, reply_to: str | None = None) -> aio_pika.Message:
+def _message(
+    envelope: Envelope, *, reply_to: str | None = None, reply_by_ms: int | None = None
+) -> aio_pika.Message:
     headers: dict[str, Any] = {"x-schema-version": envelope.schema_version}
+    if reply_by_ms is not None:
+        headers[REPLY_BY_HEADER] = reply_by_ms
     headers.update({k: v for k, v in envelope.trace.items() if k in ("traceparent", "tracestate")})
     return aio_pika.Message(
         envelope.to_bytes(),

@@ -62,6 +62,16 @@ def bind(routes: Mapping[str, Route[D]], deps: D) -> dict[str, Handler]:
 # Failures of a dependency rather than of the message.
 OUTAGES = (StoreUnavailable, ConnectionError, TimeoutError)
 
+# A request carries the wall-clock time (ms since the epoch) at which its caller stops
+# waiting for the answer. Clocks of the hosts must agree to well within a request's
+# timeout (15 s by default), as NTP keeps them.
+REPLY_BY_HEADER = "x-reply-by"
+
+
+def reply_by(timeout_s: float) -> int:
+    """The deadline of a request sent now that waits ``timeout_s`` for its answer."""
+    return int((time.time() + timeout_s) * 1000)
+
 
 class PermanentFailure(Exception):
     """Raised by a handler: retrying cannot help, dead-letter with this reason."""
@@ -152,6 +162,7 @@ async def dispatch(
     is_request: bool,
     max_bytes: int,
     metrics: Metrics,
+    reply_by_ms: int | None = None,
 ) -> Outcome:
     started = time.perf_counter()
     decoded = decode(body, max_bytes)
@@ -173,6 +184,12 @@ async def dispatch(
                 is_request,
                 metrics,
             )
+        if _abandoned(reply_by_ms, attempt, redelivered):
+            # Its caller was told the service did not answer: running it now would
+            # release, revoke or create what the caller believes failed. A command
+            # that started before (a retry, a redelivery) is finished instead.
+            reason = f"expired: its caller stopped waiting at {reply_by_ms} ms since the epoch"
+            return _dead(sub, reason, envelope, is_request, metrics)
         try:
             result = await handler(Message(envelope, payload, attempt, redelivered))
         except ReleasegateError as exc:
@@ -221,6 +238,12 @@ async def dispatch(
             strict=True,
         ):
             var.reset(token)
+
+
+def _abandoned(reply_by_ms: int | None, attempt: int, redelivered: bool) -> bool:
+    """A request never started whose caller has stopped waiting for it."""
+    first = attempt == 0 and not redelivered
+    return first and reply_by_ms is not None and time.time() * 1000 > reply_by_ms
 
 
 def exhausted(sub: Subscription, outcome: Outcome, is_request: bool, metrics: Metrics) -> Outcome:

@@ -21,6 +21,7 @@ from releasegate.shared.bus.base import (
     dispatch,
     exhausted,
     parse_reply,
+    reply_by,
     reply_envelope,
 )
 from releasegate.shared.bus.topology import QUEUES, QueueSpec, topic_matches
@@ -37,6 +38,7 @@ class _Delivery:
     attempt: int = 0
     reply_to: str | None = None
     redelivered: bool = False
+    reply_by_ms: int | None = None
 
 
 @dataclass
@@ -124,7 +126,9 @@ class InMemoryBus:
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._replies[envelope.message_id] = future
         self._queue(queue).items.put_nowait(
-            _Delivery(envelope.to_bytes(), reply_to=envelope.message_id)
+            _Delivery(
+                envelope.to_bytes(), reply_to=envelope.message_id, reply_by_ms=reply_by(timeout)
+            )
         )
         try:
             return await asyncio.wait_for(future, timeout)
@@ -160,6 +164,7 @@ class InMemoryBus:
             is_request=is_request,
             max_bytes=self._max_bytes,
             metrics=self.metrics,
+            reply_by_ms=delivery.reply_by_ms,
         )
         if outcome.action == "retry":
             retry = outcome.next_attempt(delivery.attempt, len(self._retry_delays))
@@ -180,7 +185,7 @@ class InMemoryBus:
 
     def _schedule_retry(self, queue: str, delivery: _Delivery, attempt: int) -> None:
         delay = self._retry_delays[attempt - 1]
-        again = _Delivery(delivery.body, attempt, delivery.reply_to)
+        again = _Delivery(delivery.body, attempt, delivery.reply_to, False, delivery.reply_by_ms)
 
         def requeue() -> None:
             self._timers.discard(timer)
