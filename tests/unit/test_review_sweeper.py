@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from releasegate.deployer.settings import DeployerSettings
 from releasegate.deployer.targets.base import Applied
 from releasegate.review.repository import DECISIONS
-from releasegate.review.sweeper import task_ids
+from releasegate.review.sweeper import package_tasks
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.clock import FakeClock, SystemClock
 from releasegate.shared.contracts.deploy import DeployTask
 from releasegate.shared.contracts.service import SERVICE_TICK, Tick
-from releasegate.shared.readmodels.codes import SUCCESSFUL
-from releasegate.shared.readmodels.packages import AUDIT, PACKAGES
+from releasegate.shared.readmodels.codes import FAILED, SUCCESSFUL
+from releasegate.shared.readmodels.packages import AUDIT, PACKAGES, SUBTASKS
+from releasegate.shared.readmodels.production import CATALOG
 from tests.embedded import embedded_flow
 from tests.helpers import eventually
 
@@ -63,6 +65,72 @@ async def test_a_release_without_progress_is_finished_as_failed() -> None:
         await asyncio.sleep(0.1)
         pkg = await system.db.collection(PACKAGES).find_one({"_id": package_id})
         assert pkg is not None and pkg["deploy_status"] == 3
+
+
+class FirstHangsTarget:
+    """The first deploy hangs; the others are recorded."""
+
+    name = "first-hangs"
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.deployed: list[str] = []
+
+    async def deploy(self, task: DeployTask, content: Any) -> Applied:
+        if not self.deployed:
+            self.deployed.append(task.item_name)
+            await self.release.wait()
+        else:
+            self.deployed.append(task.item_name)
+        return Applied()
+
+    async def start(self, task: DeployTask) -> None:
+        return None
+
+
+async def test_a_task_still_queued_when_its_release_is_stopped_never_reaches_production() -> None:
+    clock = FakeClock(SystemClock().now_ms())
+    target = FirstHangsTarget()
+    one_at_a_time = DeployerSettings(dev_mode=True, prefetch=1)
+    async with embedded_flow(clock=clock, target=target, deployer_settings=one_at_a_time) as (
+        system,
+        flow,
+    ):
+        items = [(await flow.submit(name, 1))["pending_item_id"] for name in ("hangs", "queued")]
+        package_id = await flow.package(items)
+        r = await flow.deploy([package_id])
+        task_id = r.json()["deploy_package_details"][0]["asy_task_id"]
+        await eventually(lambda: _done(target.deployed, 1), what="the first deploy hanging")
+        clock.advance(601_000)  # past the default stuck_after_s of 600
+        await system.gateway.context.bus.send(
+            REVIEW_INBOX.name,
+            SERVICE_TICK.envelope(Tick(service="test"), project_id="-", workspace_id="-"),
+        )
+        assert (await flow.until_done(task_id))["status"] == "FAILED"
+        # The worker comes back: the queued task finds its outcome decided and is not
+        # deployed; the package and production agree that it is not released.
+        target.release.set()
+        await eventually(lambda: _announced_twice(system), what="both tasks announced")
+        assert target.deployed == ["hangs"]
+        queued = f"{package_id}:{items[1]}"
+        outcome = await system.db.collection(SUBTASKS).find_one({"_id": queued})
+        assert outcome is not None and outcome["deploy_status"] == FAILED
+        catalog = await system.db.collection(CATALOG).find({})
+        assert "queued" not in {entry["item_name"] for entry in catalog}
+        pkg = await system.db.collection(PACKAGES).find_one({"_id": package_id})
+        assert pkg is not None and pkg["deploy_status"] == FAILED
+
+
+async def _done(items: list[Any], n: int) -> bool:
+    return len(items) >= n
+
+
+async def _announced_twice(system: Any) -> bool:
+    """The deployer published both tasks' outcomes (the queued one's re-announced)."""
+    [deployer] = [w for w in system.workers if w.name == "deployer"]
+    text = deployer.bus.metrics.render()
+    line = 'releasegate_published_total{routing_key="subtask.finished"}'
+    return any(s.startswith(line) and float(s.split()[-1]) >= 2 for s in text.splitlines())
 
 
 async def test_unapplied_decisions_and_abandoned_creations_are_finished() -> None:
@@ -164,5 +232,5 @@ async def test_a_release_cut_short_after_its_package_write_is_finished_not_relea
 
 def test_a_package_stored_before_it_listed_its_tasks_is_swept_by_its_ids() -> None:
     listed = {"task_list": [{"pending_item_id": "a", "item_name": "x"}], "item_ids": ["old"]}
-    assert task_ids(listed) == ["a"]
-    assert task_ids({"item_ids": ["a", "b"]}) == ["a", "b"]
+    assert [t["pending_item_id"] for t in package_tasks(listed)] == ["a"]
+    assert [t["pending_item_id"] for t in package_tasks({"item_ids": ["a", "b"]})] == ["a", "b"]

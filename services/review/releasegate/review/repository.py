@@ -85,7 +85,9 @@ class ReviewStore:
         self.audit: Collection = db.collection(AUDIT)
         self.reviewers: Collection = db.collection(REVIEWERS)
         self.policies: Collection = db.collection(POLICIES)
-        self.subtasks: Collection = db.collection(SUBTASKS)  # the deployer's; read only
+        # The deployer's outcomes: read, and inserted only by the stuck-release sweep
+        # where none exists (a task's first outcome insert decides it).
+        self.subtasks: Collection = db.collection(SUBTASKS)
         self.system_tasks: Collection = db.collection(SYSTEM_TASKS)  # what a poll reads
 
     async def ensure_indexes(self) -> None:

@@ -14,7 +14,7 @@ from releasegate.shared.bus.base import Message
 from releasegate.shared.bus.topology import SUBMISSION_INBOX
 from releasegate.shared.contracts.service import Tick
 from releasegate.shared.contracts.tasks import RELEASE_TASKS, ReleaseTasks
-from releasegate.shared.readmodels.codes import FAILED, RELEASING, START_NOT_STARTED, SUCCESSFUL
+from releasegate.shared.readmodels.codes import FAILED, RELEASING, START_NOT_STARTED
 from releasegate.shared.readmodels.packages import CREATING, final_outcomes
 
 log = logging.getLogger("releasegate.review.sweeper")
@@ -63,47 +63,74 @@ async def _unapplied_decisions(deps: Deps, now: int) -> None:
         log.warning("unapplied decision applied", extra={"package_id": package_id})
 
 
-def task_ids(package: dict[str, Any]) -> list[str]:
-    """The package's tasks; packages stored before they listed their tasks kept only
-    their ids."""
-    listed = package.get("task_list")
-    return [t["pending_item_id"] for t in listed] if listed else list(package["item_ids"])
-
-
 async def _stuck_releases(deps: Deps, now: int) -> None:
     cutoff = now - int(deps.stuck_after_s * 1000)
     for package in await deps.store.packages.find(
         {"deploy_status": RELEASING, "last_progress_at": {"$lte": cutoff}}, limit=100
     ):
         finished = package.get("finished") or {}
+        unfinished = [i for i in package_tasks(package) if i["pending_item_id"] not in finished]
+        # The outcome of a task is decided by its first insert, the deployer's or this
+        # one: a work item still queued finds "stopped" recorded and leaves production
+        # alone, and a worker that finished meanwhile keeps its outcome.
+        reason = f"no progress for {deps.stuck_after_s:g}s; the release was stopped"
+        await deps.store.subtasks.insert_many(
+            [_stopped(package, task, reason, now) for task in unfinished],
+            ignore_duplicates=True,
+        )
         subtasks = await final_outcomes(deps.store.subtasks, package["_id"])
-        outcomes: dict[str, dict[str, Any]] = {}
-        for item_id in task_ids(package):
-            if item_id in finished:
-                continue
-            sub = subtasks.get(item_id)
-            if sub is not None and sub["deploy_status"] in (SUCCESSFUL, FAILED):
-                # The worker finished but its report was lost: take the outcome it stored.
-                outcomes[item_id] = {
-                    "deploy_status": sub["deploy_status"],
-                    "start_job_status": sub.get("start_job_status", 0),
-                    "reason": sub.get("reason", ""),
-                    "rollback": sub.get("rollback", False),
-                    "updated_at": sub.get("finished_at", now),
-                }
-            else:
-                outcomes[item_id] = {
-                    "deploy_status": FAILED,
-                    "start_job_status": START_NOT_STARTED,
-                    "reason": f"no progress for {deps.stuck_after_s:g}s; the release was stopped",
-                    "rollback": False,
-                    "updated_at": now,
-                }
+        outcomes = {
+            task["pending_item_id"]: _outcome(subtasks[task["pending_item_id"]], now)
+            for task in unfinished
+            if task["pending_item_id"] in subtasks
+        }
         log.warning(
             "stuck release finished", extra={"package_id": package["_id"], "tasks": len(outcomes)}
         )
         await record_outcomes(package["_id"], outcomes, deps)
         await deps.relay.drain(package["_id"])
+
+
+def package_tasks(package: dict[str, Any]) -> list[dict[str, Any]]:
+    """The package's tasks (id and name); packages stored before they listed their
+    tasks kept only their ids."""
+    listed = package.get("task_list")
+    if listed:
+        return list(listed)
+    return [{"pending_item_id": i, "item_name": ""} for i in package["item_ids"]]
+
+
+def _stopped(
+    package: dict[str, Any], task: dict[str, Any], reason: str, now: int
+) -> dict[str, Any]:
+    """A deployer outcome record (``deployer/work.py``) saying the task was stopped."""
+    item_id = task["pending_item_id"]
+    return {
+        "_id": f"{package['_id']}:{item_id}",
+        "package_id": package["_id"],
+        "pending_item_id": item_id,
+        "asy_task_id": package.get("asy_task_id"),
+        "item_name": task["item_name"],
+        "deploy_status": FAILED,
+        "start_job_status": START_NOT_STARTED,
+        "reason": reason,
+        "rollback": False,
+        "previous_version": None,
+        "started_at": now,
+        "finished_at": now,
+        "updated_at": now,
+        "worker": "review sweep",
+    }
+
+
+def _outcome(sub: dict[str, Any], now: int) -> dict[str, Any]:
+    return {
+        "deploy_status": sub["deploy_status"],
+        "start_job_status": sub.get("start_job_status", START_NOT_STARTED),
+        "reason": sub.get("reason", ""),
+        "rollback": sub.get("rollback", False),
+        "updated_at": sub.get("finished_at", now),
+    }
 
 
 async def tick(msg: Message[Tick], deps: Deps) -> None:
