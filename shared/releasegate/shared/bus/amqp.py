@@ -136,8 +136,17 @@ class AmqpBus:
         self.metrics.inc("reconnects_total")
 
     def _on_close(self, *_: Any) -> None:
-        if not self._closing:
-            log.warning("broker connection lost; reconnecting")
+        if self._closing:
+            return
+        log.warning(
+            "broker connection lost; reconnecting", extra={"cancelled": len(self._inflight)}
+        )
+        # The broker hands the unacked deliveries to another consumer (the standby of a
+        # single active consumer, or another worker) now: handlers still running here
+        # would be a second writer of the same aggregates. Stopping them is a crash at
+        # that point, which every handler is built to survive; their work is redone.
+        for task in list(self._inflight):
+            task.cancel()
 
     async def _declare_topology(self, channel: AbstractChannel) -> None:
         self._events = await channel.declare_exchange(
@@ -333,11 +342,18 @@ class AmqpBus:
             await self._answer(message, outcome)
             await message.ack()
         except CONNECTION_EXCEPTIONS as exc:
-            # The channel is gone: the broker redelivers the unacked message after
-            # the reconnect, and the idempotent handler absorbs the repeat.
+            # Either the channel is gone (the broker redelivers the unacked message after
+            # the reconnect) or a publish timed out on a live but blocked connection (a
+            # memory alarm): give the message back then, or it would hold a prefetch slot
+            # until the channel closes. The idempotent handler absorbs the repeat.
             log.warning(
-                "could not settle message; broker will redeliver", extra={"error": repr(exc)}
+                "could not settle message; giving it back to be redelivered",
+                extra={"error": repr(exc)},
             )
+            with contextlib.suppress(
+                TimeoutError, ChannelInvalidStateError, *CONNECTION_EXCEPTIONS
+            ):
+                await asyncio.wait_for(message.nack(requeue=True), CLOSE_STEP_S)
 
     async def _publish_retry(
         self, queue: str, message: AbstractIncomingMessage, attempt: int
