@@ -150,6 +150,8 @@ async def test_body_size_is_limited(api: Api) -> None:
 
 async def test_unknown_route_and_method(api: Api) -> None:
     assert_error(await api.http.get("/v2/demo/factory/nothing"), 404, "DLF.1004")
+    # A trailing slash is another path, answered like any unknown one (not a redirect).
+    assert_error(await api.http.get(LIST + "/", headers=api.headers()), 404, "DLF.1004")
     assert_error(await api.http.delete(LIST, headers=api.headers()), 405, "DLF.1005")
 
 

@@ -36,7 +36,11 @@ administration), not part of the vendor's API."""
 
 
 def create_app(context: GatewayContext) -> FastAPI:
-    app = FastAPI(title="releasegate", version="0.1.0", description=DESCRIPTION)
+    # No redirect to the path with or without a trailing slash: a 307 without the
+    # DLF error body is an answer the vendor's clients do not expect.
+    app = FastAPI(
+        title="releasegate", version="0.1.0", description=DESCRIPTION, redirect_slashes=False
+    )
     app.state.context = context
     install_error_handlers(app)
     for module in (
