@@ -6,10 +6,22 @@ update: ``outbox.<message_id>`` holds each message, ``outbox_n`` counts them and
 document: a MongoDB-wire server like FerretDB pays per value it decodes, and a
 released package's 100 work items were 2,500 values in every write and read of the
 package until they were published. The writer publishes them right after its write
-(the fast path), then removes them with one ``$unset`` filtered by ``_id`` alone. If
-the process dies in between, a sweep publishes what is older than a grace period: a
-message may go out twice, never zero times, and consumers dedupe by message id or
-natural key.
+(the fast path), then removes them with one ``$unset``. If the process dies in
+between, a sweep publishes what is older than a grace period: a message may go out
+twice, never zero times, and consumers dedupe by message id or natural key.
+
+The sweep visits only documents whose ``outbox_n`` is not 0, so the count must never
+fall below the entries: a relay takes an entry off the count only in the update that
+removes it. That update is filtered on the entries being there (``outbox.<id>``
+``$exists``, next to the ``_id``); if another relay (the sweep's, a writer's fast
+path, another process's after a failover) removed one first, it matches nothing, and
+the entries still there are removed one by one, each counted off by its own
+conditional update. A plain drain, which has read the outbox and the count, empties
+the outbox only if the count is still what it read, and then sets it to 0: a count
+left off by an older relay heals there. Only after such a race does a relay need
+more than its one update. The guards cost no scan: on FerretDB 1.24 on PostgreSQL with
+20,000 documents, an update by ``_id`` took 1.8 ms with or without an ``$exists`` guard
+beside it, and one removing 100 entries 3.7 ms unguarded, 4.2 ms with 100 guards.
 
 Sweeps run inside the service's own message stream (a ``service.tick`` handled like
 any message), so for submission and review only the single active consumer ever
@@ -54,6 +66,15 @@ def _outgoing(entry: str | dict[str, Any]) -> Outgoing:
     """An entry as stored: a JSON string, or a document (written before strings)."""
     data = json.loads(entry) if isinstance(entry, str) else entry
     return Outgoing(Envelope.model_validate(data["envelope"]), data.get("queue"))
+
+
+def _present(entries: Iterable[str]) -> dict[str, Any]:
+    """A filter: each of these entries is (still) in the outbox."""
+    return {f"outbox.{message_id}": {"$exists": True} for message_id in entries}
+
+
+def _unset(entries: Iterable[str]) -> dict[str, str]:
+    return {f"outbox.{message_id}": "" for message_id in entries}
 
 
 def _now_ms() -> int:
@@ -124,34 +145,58 @@ class OutboxRelay:
             if not doc:
                 return 0
             entries = {k: _outgoing(v) for k, v in (doc.get("outbox") or {}).items()}
-            if not entries and doc.get("outbox_n"):
-                # A count left off by a race between two relays: reset it.
-                await self._c.update_one({"_id": doc_id}, {"$set": {"outbox_n": 0}})
-            return await self._publish_all(doc_id, entries)
+            count = doc.get("outbox_n")  # None matches a missing count, as read
+            if not entries:
+                if count:
+                    # A count left off (by a relay before counts were kept exact, or a
+                    # message stored twice): reset it unless the outbox changed since.
+                    await self._c.update_one(
+                        {"_id": doc_id, "outbox_n": count}, {"$set": {"outbox_n": 0}}
+                    )
+                return 0
+            await self._send(entries)
+            # The outbox as read, unchanged since (every entry added or removed moves
+            # the count): it is empty now, whatever the count said.
+            done = await self._c.update_one(
+                {"_id": doc_id, "outbox_n": count, **_present(entries)},
+                {"$unset": _unset(entries), "$set": {"outbox_n": 0}},
+            )
+            if not done.matched:
+                await self._remove_one_by_one(doc_id, entries)
+            return len(entries)
 
     async def publish_stored(self, doc_id: Any, stored: Sequence[Outgoing]) -> int:
         """``drain(stored=...)`` for a writer that still holds the aggregate's lock."""
-        return await self._publish_all(doc_id, {o.envelope.message_id: o for o in stored})
-
-    async def _publish_all(self, doc_id: Any, entries: dict[str, Outgoing]) -> int:
+        entries = {o.envelope.message_id: o for o in stored}
         if not entries:
             return 0
+        await self._send(entries)
+        # Removed, and counted off, only if every one is still there: a sweep (or
+        # another process's relay) may have published and removed some already.
+        done = await self._c.update_one(
+            {"_id": doc_id, **_present(entries)},
+            {"$unset": _unset(entries), "$inc": {"outbox_n": -len(entries)}},
+        )
+        if not done.matched:
+            await self._remove_one_by_one(doc_id, entries)
+        return len(entries)
+
+    async def _send(self, entries: dict[str, Outgoing]) -> None:
         # Concurrently: the broker confirms them in one round trip rather than one
         # each (a released package fans out 100 work items from its outbox).
         await asyncio.gather(*(self._publish(item) for item in entries.values()))
-        # One write removes them all, filtered by ``_id`` alone: FerretDB pushes down
-        # nothing else, so a per-entry ``$exists`` guard scanned the whole collection
-        # once per message. Without the guard two relays of one document (another
-        # process's redelivery) may both decrement; the sweep takes any non-zero count
-        # as pending and resets it when it finds the outbox empty.
-        await self._c.update_one(
-            {"_id": doc_id},
-            {
-                "$unset": {f"outbox.{message_id}": "" for message_id in entries},
-                "$inc": {"outbox_n": -len(entries)},
-            },
-        )
-        return len(entries)
+
+    async def _remove_one_by_one(self, doc_id: Any, entries: dict[str, Outgoing]) -> None:
+        """Remove what is left of ``entries`` after another relay removed some of
+        them: each entry with its own conditional update, so the count goes down once
+        per entry removed, whoever removes it (only after a race, usually nothing)."""
+        doc = await self._c.find_one({"_id": doc_id}, projection={"outbox": 1})
+        left = [k for k in entries if k in ((doc or {}).get("outbox") or {})]
+        for message_id in left:
+            await self._c.update_one(
+                {"_id": doc_id, f"outbox.{message_id}": {"$exists": True}},
+                {"$unset": {f"outbox.{message_id}": ""}, "$inc": {"outbox_n": -1}},
+            )
 
     async def _publish(self, item: Outgoing) -> None:
         if item.queue:
