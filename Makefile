@@ -7,8 +7,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test unit lint bench up down provision venv constraints clean
 
+# Debian and Ubuntu ship the venv module apart (python3-venv): without it, venv fails
+# half-way, leaving a venv without pip, which is removed so the next run retries.
 $(STAMP): requirements/constraints.txt requirements/dev.txt $(foreach d,$(DISTS),$(d)/pyproject.toml)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "'$(PYTHON) -m venv' failed: install the venv module (Debian/Ubuntu: sudo apt-get install python3-venv)" >&2; \
+	    exit 1; }
 	$(BIN)/pip install -q --upgrade pip setuptools
 	$(BIN)/pip install -q -c requirements/constraints.txt -r requirements/dev.txt \
 	    --config-settings editable_mode=compat $(foreach d,$(DISTS),-e $(d))
@@ -41,8 +45,12 @@ bench: $(STAMP) provision
 up:
 	docker compose up -d --build
 
+# Compose checks the required secrets on every command, also `down`, which uses none:
+# placeholders let it stop the stack (`up` still refuses to start without them).
 down:
-	docker compose down
+	RELEASEGATE_TOKEN_SECRET=$${RELEASEGATE_TOKEN_SECRET:-unused-by-down} \
+	RELEASEGATE_CREDENTIALS_KEY=$${RELEASEGATE_CREDENTIALS_KEY:-unused-by-down} \
+	    docker compose down
 
 constraints: $(STAMP)
 	{ echo "# Pinned versions of every dependency (no URLs). Regenerate with: make constraints"; \

@@ -14,6 +14,23 @@ mkdir -p "$CACHE"
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 
+# FerretDB v1.24's go.mod says `go 1.24`: an older go stops deep into the build, with
+# an error that does not say so. Debian 12's golang-go is 1.19.
+GO_MIN_MINOR=24
+need_go() {
+  log "FerretDB $FERRETDB_VERSION is built with Go >= 1.$GO_MIN_MINOR; $1."
+  log "Install Go 1.$GO_MIN_MINOR or newer from https://go.dev/dl/ (Debian 12's golang-go is 1.19, too old) and put its bin/ on PATH."
+  exit 1
+}
+check_go() {
+  command -v go >/dev/null 2>&1 || need_go "no go on PATH"
+  go_version="$(go version 2>/dev/null | awk '{print $3}' || true)"   # "go version go1.24.3 linux/amd64"
+  go_minor="$(printf '%s' "$go_version" | sed -n 's/^go1\.\([0-9][0-9]*\).*/\1/p')"
+  [ -n "$go_minor" ] && [ "$go_minor" -ge "$GO_MIN_MINOR" ] || need_go "found ${go_version:-an unknown go version}"
+}
+# Checked first, before any package is installed.
+[ -x "$FERRETDB_BIN" ] || check_go
+
 # Docker present and working: testcontainers will be used instead.
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   log "docker engine available: tests use testcontainers"
@@ -43,7 +60,6 @@ else
 fi
 
 if [ ! -x "$FERRETDB_BIN" ]; then
-  command -v go >/dev/null 2>&1 || { log "go is required to build FerretDB"; exit 1; }
   log "building FerretDB $FERRETDB_VERSION from its Go module"
   src="$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
   work="$CACHE/ferretdb-src-$FERRETDB_VERSION"

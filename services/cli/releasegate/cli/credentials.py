@@ -6,15 +6,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from releasegate.cli.identity import CliError
 from releasegate.cli.infra import mongo_database
-from releasegate.gateway.bootstrap import credential_store
-from releasegate.gateway.settings import GatewaySettings
 from releasegate.shared.clock import SystemClock
+from releasegate.shared.credentials import CredentialStore, SecretBox
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
+
+if TYPE_CHECKING:
+    from releasegate.cli.credential_settings import CredentialSettings
 
 
 def add_parsers(sub: Any) -> None:
@@ -32,7 +34,16 @@ def add_parsers(sub: Any) -> None:
 
 
 def _run(command: Any, args: argparse.Namespace) -> int:
-    settings = GatewaySettings()
+    # Imported here: the workers' images carry this CLI but not the gateway package.
+    try:
+        from releasegate.cli.credential_settings import CredentialSettings
+    except ModuleNotFoundError as exc:
+        raise CliError(
+            f"the credentials commands need the gateway installed ({exc}); run them "
+            "in the gateway's image"
+        ) from exc
+
+    settings = CredentialSettings()
 
     async def go() -> str:
         db = mongo_database(settings)
@@ -46,7 +57,11 @@ def _run(command: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def issue(db: Database, settings: GatewaySettings, args: argparse.Namespace) -> str:
+def credential_store(settings: CredentialSettings, db: Database) -> CredentialStore:
+    return CredentialStore(db, SecretBox(settings.credentials_key, settings.credentials_old_keys))
+
+
+async def issue(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
     user = await IdentityStore(db).get_user(args.user)
     if user is None:
         raise CliError(f"no user {args.user!r}")
@@ -54,11 +69,11 @@ async def issue(db: Database, settings: GatewaySettings, args: argparse.Namespac
     return json.dumps({"user_id": pair.user_id, "ak": pair.access_key, "sk": pair.secret_key})
 
 
-async def list_keys(db: Database, settings: GatewaySettings, args: argparse.Namespace) -> str:
+async def list_keys(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
     return "\n".join(await credential_store(settings, db).access_keys_of(args.user))
 
 
-async def disable_key(db: Database, settings: GatewaySettings, args: argparse.Namespace) -> str:
+async def disable_key(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
     if not await credential_store(settings, db).disable(args.access_key):
         raise CliError(f"no active access key {args.access_key!r}")
     return f"disabled {args.access_key}"

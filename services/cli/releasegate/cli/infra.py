@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from releasegate.shared.bus.amqp import AmqpBus
 from releasegate.shared.config import CommonSettings
 from releasegate.shared.store.mongo import MongoDatabase
@@ -18,5 +20,12 @@ def amqp_bus(settings: CommonSettings, name: str) -> AmqpBus:
     )
 
 
-def mongo_database(settings: CommonSettings) -> MongoDatabase:
+class DatabaseSettings(Protocol):
+    """Where the data is: every service's settings, and the CLI's own (credentials)."""
+
+    mongodb_url: str
+    mongodb_db: str
+
+
+def mongo_database(settings: DatabaseSettings) -> MongoDatabase:
     return MongoDatabase(settings.mongodb_url, settings.mongodb_db)

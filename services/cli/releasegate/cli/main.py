@@ -7,6 +7,11 @@ import asyncio
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
+# Only modules every image can import: the gateway and the HTTP stack (fastapi,
+# uvicorn) are imported by the commands that use them, as the workers' images carry
+# this CLI without them (tests/unit/test_cli_imports.py).
 from releasegate.cli import credentials, identity, tokens
 from releasegate.cli.loop import run
 from releasegate.cli.serve import SERVICES
@@ -68,6 +73,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _command(args)
+    except ValidationError as exc:
+        if not exc.title.endswith("Settings"):
+            raise
+        # A missing or refused setting is the operator's to fix: one line, no traceback.
+        print(f"releasegate: {settings_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def settings_error(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        # A field's error names its variable; a check of the whole names its own.
+        name = f"RELEASEGATE_{str(error['loc'][0]).upper()}: " if error["loc"] else ""
+        problems.append(name + message)
+    return "configuration error: " + "; ".join(problems)
+
+
+def _command(args: argparse.Namespace) -> int:
     if hasattr(args, "handler"):
         return int(args.handler(args))
     if args.command == "dev":

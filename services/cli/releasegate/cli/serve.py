@@ -1,9 +1,10 @@
 """``releasegate serve X``: one service as its own process on the real RabbitMQ and
-MongoDB, configured by ``RELEASEGATE_*`` env variables."""
+MongoDB, configured by ``RELEASEGATE_*`` env variables. Each service's modules (and the
+gateway's HTTP stack) are imported where that service is built: an image carries its
+own service only."""
 
 from __future__ import annotations
 
-from releasegate.cli.http import serve_http
 from releasegate.cli.infra import amqp_bus, mongo_database
 from releasegate.shared.config import CommonSettings
 from releasegate.shared.gc_tuning import tune_gc
@@ -49,6 +50,7 @@ def _worker(service: str) -> tuple[Worker, CommonSettings]:
 
 
 async def _serve_gateway() -> None:
+    from releasegate.cli.http import serve_http
     from releasegate.gateway import bootstrap as gateway
     from releasegate.gateway.settings import GatewaySettings
 
@@ -56,8 +58,15 @@ async def _serve_gateway() -> None:
     configure_logging("gateway", settings.log_level)
     gw = gateway.build(settings, amqp_bus(settings, "gateway"), mongo_database(settings))
     tune_gc(settings.gc_gen0_threshold)
-    await until_done(gw.start, "gateway")
+
+    async def start() -> None:
+        await until_done(gw.start, "gateway")
+
+    # HTTP first, connecting behind it, as the workers do: live (and stoppable by
+    # SIGTERM) while the broker or database is away, ready (200) once started.
     try:
-        await serve_http(gw.app, settings.http_host, settings.http_port, settings.http_keep_alive_s)
+        await serve_http(
+            gw.app, settings.http_host, settings.http_port, settings.http_keep_alive_s, start
+        )
     finally:
         await gw.stop()

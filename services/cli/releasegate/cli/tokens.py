@@ -28,7 +28,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def run_mint(args: argparse.Namespace) -> int:
-    settings = CommonSettings()
+    # RS256/ES256 tokens are signed with --private-key, not RELEASEGATE_TOKEN_SECRET:
+    # dev mode lifts only the check of that secret's placeholder, unused then.
+    settings = CommonSettings(dev_mode=True) if args.private_key else CommonSettings()
 
     async def go() -> str:
         db = mongo_database(settings)
