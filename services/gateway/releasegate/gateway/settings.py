@@ -3,13 +3,36 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings
 
 from releasegate.shared.config import CommonSettings
 
 DEV_CREDENTIALS_KEY = "dev-only-insecure-credentials-key-change-me"
 
 
-class GatewaySettings(CommonSettings):
+class CredentialKeys(BaseSettings):
+    """The keys that seal AK/SK secret keys at rest: the gateway's, and all that
+    ``releasegate credentials`` needs besides the database."""
+
+    model_config = CommonSettings.model_config
+
+    dev_mode: bool = False
+    # Encrypts the AK/SK secret keys at rest (AES-256-GCM): a database dump alone does
+    # not reveal them. Old keys still decrypt, so keys can be rotated.
+    credentials_key: str = Field(DEV_CREDENTIALS_KEY, min_length=32)
+    credentials_old_keys: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_credentials_key(self) -> CredentialKeys:
+        if not self.dev_mode and self.credentials_key == DEV_CREDENTIALS_KEY:
+            raise ValueError(
+                "RELEASEGATE_CREDENTIALS_KEY is the dev placeholder; set a real key of 32+ "
+                "random characters (or RELEASEGATE_DEV_MODE=true for local development)"
+            )
+        return self
+
+
+class GatewaySettings(CommonSettings, CredentialKeys):
     """``RELEASEGATE_*`` env; see CommonSettings for the shared keys."""
 
     http_port: int = 8000
@@ -22,10 +45,6 @@ class GatewaySettings(CommonSettings):
     # RS256/ES256 X-Auth-Tokens are verified with the public keys of this JWKS file
     # (by the token's ``kid``); HS256 tokens with RELEASEGATE_TOKEN_SECRET.
     token_jwks_file: Path | None = None
-    # Encrypts the AK/SK secret keys at rest (AES-256-GCM): a database dump alone does
-    # not reveal them. Old keys still decrypt, so keys can be rotated.
-    credentials_key: str = Field(DEV_CREDENTIALS_KEY, min_length=32)
-    credentials_old_keys: list[str] = Field(default_factory=list)
     # AK/SK requests whose X-Sdk-Date is further than this from our clock are refused.
     signature_window_s: int = Field(900, ge=1, le=3600)
     # How long an Idempotency-Key is remembered (a retry after that runs again).
@@ -35,12 +54,3 @@ class GatewaySettings(CommonSettings):
     # (the `releasegate users` CLI, another replica) within this time, so a disabled
     # user or a revoked role is still accepted for up to this long.
     identity_cache_ttl_s: float = Field(2.0, ge=0, le=60)
-
-    @model_validator(mode="after")
-    def _refuse_placeholder_credentials_key(self) -> GatewaySettings:
-        if not self.dev_mode and self.credentials_key == DEV_CREDENTIALS_KEY:
-            raise ValueError(
-                "RELEASEGATE_CREDENTIALS_KEY is the dev placeholder; set a real key of 32+ "
-                "random characters (or RELEASEGATE_DEV_MODE=true for local development)"
-            )
-        return self
