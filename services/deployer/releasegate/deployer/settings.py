@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from releasegate.shared.config import CommonSettings
 
@@ -30,3 +30,14 @@ class DeployerSettings(CommonSettings):
     # starting, by which worker) while it runs; quicker ones go straight to their
     # outcome, one database write fewer per task. 0: always note first.
     progress_note_after_ms: int = Field(250, ge=0, le=60_000)
+
+    @model_validator(mode="after")
+    def _webhook_needs_its_url_and_secret(self) -> DeployerSettings:
+        # Refused at start, not at the first release: an unsigned call, or none at all,
+        # would fail every task of it.
+        if self.target == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ValueError(
+                "RELEASEGATE_TARGET=webhook needs RELEASEGATE_WEBHOOK_URL and "
+                "RELEASEGATE_WEBHOOK_SECRET"
+            )
+        return self
