@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from releasegate.deployer.targets.base import Applied
-from releasegate.deployer.targets.catalog import CatalogTarget
+from releasegate.deployer.targets.base import Applied, TransientTargetError
+from releasegate.deployer.targets.catalog import CLAIM_LEASE_MS, CatalogTarget
 from releasegate.shared.clock import FakeClock
 from releasegate.shared.readmodels.production import CATALOG, HISTORY
 from releasegate.shared.store.base import Collection, UpdateOutcome
@@ -247,6 +247,28 @@ async def test_a_change_that_died_after_its_claim_is_completed_by_its_redelivery
 
     order, live = await chain_of(db)
     assert order == [1, 2, 3] and live["version"] == 3
+
+
+async def test_a_claim_abandoned_for_good_is_retired_after_its_lease() -> None:
+    """A change that died after its claim and is never delivered again (its release was
+    stopped, or it was dead-lettered) holds its item's state only for the lease."""
+    db = MemoryDatabase()
+    clock = FakeClock()
+    first = CatalogTarget(db, RecordingBus(), clock)  # type: ignore[arg-type]
+    await first.ensure_indexes()
+    await first.deploy(change(1, None), {"v": 1})
+    dying_db = DyingDatabase()
+    dying_db._collections = db._collections
+    dying = CatalogTarget(dying_db, RecordingBus(), clock)  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError):
+        await dying.deploy(change(2, 1), {"v": 2})
+    other = CatalogTarget(db, RecordingBus(), clock)  # type: ignore[arg-type]
+    with pytest.raises(TransientTargetError):
+        await other.deploy(change(3, 1), {"v": 3})  # within the lease: it waits, then retries
+    clock.advance(CLAIM_LEASE_MS + 1)
+    assert await other.deploy(change(3, 1), {"v": 3}) == Applied(False, 1)
+    order, live = await chain_of(db)
+    assert order == [1, 3] and live["version"] == 3
 
 
 async def test_states_entered_again_can_be_left_again_without_reading_production() -> None:

@@ -56,6 +56,9 @@ log = logging.getLogger("releasegate.bus.amqp")
 
 DELIVERY_LIMIT = 20
 CLOSE_STEP_S = 5.0  # a step of close() that the broker does not answer is given up
+# Before start() has connected (the gateway serves HTTP while it connects), a publish
+# or request fails as with the broker away: callers answer 503, not 500.
+NOT_CONNECTED = "the message bus is not connected yet"
 
 
 class AmqpBus:
@@ -216,19 +219,22 @@ class AmqpBus:
 
     # -- publishing ------------------------------------------------------
     async def publish(self, envelope: Envelope) -> None:
-        assert self._events is not None, "bus not started"
+        if self._events is None:
+            raise ConnectionError(NOT_CONNECTED)
         await self._publish(self._events, envelope.type, _message(envelope), mandatory=False)
 
     async def send(self, queue: str, envelope: Envelope) -> None:
         if queue not in self._specs:
             raise ValueError(f"queue {queue!r} is not in the topology")
-        assert self._pub is not None, "bus not started"
+        if self._pub is None:
+            raise ConnectionError(NOT_CONNECTED)
         await self._publish(
             self._pub.default_exchange, self.physical(queue), _message(envelope), mandatory=True
         )
 
     async def publish_raw(self, routing_key: str, body: bytes) -> None:
-        assert self._events is not None, "bus not started"
+        if self._events is None:
+            raise ConnectionError(NOT_CONNECTED)
         message = aio_pika.Message(
             body,
             content_type="application/json",
@@ -244,7 +250,8 @@ class AmqpBus:
         *,
         mandatory: bool,
     ) -> None:
-        assert self._pub is not None, "bus not started"
+        if self._pub is None:
+            raise ConnectionError(NOT_CONNECTED)
         deadline = time.monotonic() + self._publish_timeout
         delay = 0.1
         while True:
@@ -265,7 +272,8 @@ class AmqpBus:
     async def request(self, queue: str, envelope: Envelope, timeout: float = 10.0) -> Reply:
         if queue not in self._specs:
             raise ValueError(f"queue {queue!r} is not in the topology")
-        assert self._pub is not None, "bus not started"
+        if self._pub is None:
+            raise ConnectionError(NOT_CONNECTED)
         reply_to = await self._ensure_reply_queue()
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._replies[envelope.message_id] = future
@@ -344,16 +352,23 @@ class AmqpBus:
         except CONNECTION_EXCEPTIONS as exc:
             # Either the channel is gone (the broker redelivers the unacked message after
             # the reconnect) or a publish timed out on a live but blocked connection (a
-            # memory alarm): give the message back then, or it would hold a prefetch slot
-            # until the channel closes. The idempotent handler absorbs the repeat.
+            # memory alarm): settle it then, or it would hold a prefetch slot until the
+            # channel closes. A message to retry goes back to the queue (the idempotent
+            # handler absorbs the repeat); one to dead-letter goes to the queue's
+            # dead-letter exchange by the broker, never back to be run (an expired
+            # request would run as a redelivery).
+            dead = outcome.action == "dead"
             log.warning(
-                "could not settle message; giving it back to be redelivered",
+                "could not settle message; rejecting it"
+                if dead
+                else "could not settle message; giving it back to be redelivered",
                 extra={"error": repr(exc)},
             )
             with contextlib.suppress(
                 TimeoutError, ChannelInvalidStateError, *CONNECTION_EXCEPTIONS
             ):
-                await asyncio.wait_for(message.nack(requeue=True), CLOSE_STEP_S)
+                settle = message.reject(requeue=False) if dead else message.nack(requeue=True)
+                await asyncio.wait_for(settle, CLOSE_STEP_S)
 
     async def _publish_retry(
         self, queue: str, message: AbstractIncomingMessage, attempt: int

@@ -55,6 +55,11 @@ ABSENT = "none"
 # (the winner's next writes are a catalog write and a rename), then lets the worker
 # retry it with backoff as a transient error.
 WAITS_S = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
+# A claim's holder writes the catalog right after claiming. One this old, on a state
+# production is still in, was abandoned: its worker died and its task may never deploy
+# again (stopped by the review's stuck-release sweep, or dead-lettered), so it is
+# retired for the changes waiting on that state.
+CLAIM_LEASE_MS = 30_000
 
 
 class _Blocked(Exception):
@@ -172,7 +177,11 @@ class CatalogTarget:
         if not claimed:
             holder = await self.transitions.find_one({"slot": slot})
             if holder is None or holder.get("change") != key:
-                raise _Blocked from None  # retired meanwhile, or another change's
+                # Retired meanwhile, or another change's: wait for it, unless it was
+                # abandoned on the state production is in (``seen``: as read).
+                if holder is not None and seen is not None and self._expired(holder):
+                    await self._retire(slot, holder["_id"])
+                raise _Blocked from None
             claim_id = holder["_id"]  # ours, from an earlier attempt: complete it
         written = await self._write(task, content, state, seen, claim_id, previous)
         if written is None:
@@ -212,6 +221,9 @@ class CatalogTarget:
         if seen:  # the very state read, not only its version
             at["change"] = seen.get("change", {"$exists": False})
         return await self.catalog.find_one_and_update(at, update)
+
+    def _expired(self, claim: Doc) -> bool:
+        return bool(self._clock.now_ms() - int(claim.get("at", 0)) > CLAIM_LEASE_MS)
 
     async def _retire_reentered(self, task: DeployTask, written: Doc) -> None:
         """Production has entered ``task``'s state: free the claim that left that
