@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from releasegate.cli.embedded import Embedded
+from releasegate.review import domain
 from releasegate.review.repository import DECISIONS
 from releasegate.shared.bus.topology import REVIEW_INBOX
 from releasegate.shared.clock import FakeClock, SystemClock
@@ -241,3 +242,23 @@ async def test_a_deploy_redelivered_after_its_release_write_failed_applies_its_o
         [detail] = r.json()["deploy_package_details"]
         assert (await flow.until_done(detail["asy_task_id"]))["status"] == "SUCCESSFUL"
         assert (await actions(system, package_id)).count("released") == 1
+
+
+def test_a_command_owns_only_the_kind_of_decision_it_makes() -> None:
+    # An unpack sharing a correlation id with the deploy that released a package must
+    # not take that release for its own (and return a released package's tasks).
+    command = CREATE_PACKAGE.envelope(
+        CreatePackage(
+            actor=Actor(user_id="u", user_name="u", roles=["admin"]),
+            package_name="p",
+            pending_item_ids=["1"],
+            approver_ids=["a"],
+        ),
+        project_id="p",
+        workspace_id="w",
+    )
+    release = {"decision": "release", "correlation_id": command.correlation_id}
+    assert domain.decided_by(release, command, domain.RELEASE_DECISIONS)
+    assert not domain.decided_by(release, command, domain.RETURN_DECISIONS)
+    other = {"decision": "reject", "correlation_id": "someone else's"}
+    assert not domain.decided_by(other, command, domain.RETURN_DECISIONS)

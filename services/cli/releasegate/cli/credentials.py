@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from releasegate.cli.identity import CliError
 from releasegate.cli.infra import mongo_database
 from releasegate.shared.clock import SystemClock
-from releasegate.shared.credentials import CredentialStore, SecretBox
+from releasegate.shared.credentials import CredentialStore
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
 
@@ -57,23 +57,26 @@ def _run(command: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def credential_store(settings: CredentialSettings, db: Database) -> CredentialStore:
-    return CredentialStore(db, SecretBox(settings.credentials_key, settings.credentials_old_keys))
-
-
 async def issue(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
     user = await IdentityStore(db).get_user(args.user)
     if user is None:
         raise CliError(f"no user {args.user!r}")
-    pair = await credential_store(settings, db).issue(user.user_id, SystemClock().now_ms())
+    pair = await _store(settings, db).issue(user.user_id, SystemClock().now_ms())
     return json.dumps({"user_id": pair.user_id, "ak": pair.access_key, "sk": pair.secret_key})
 
 
 async def list_keys(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
-    return "\n".join(await credential_store(settings, db).access_keys_of(args.user))
+    return "\n".join(await _store(settings, db).access_keys_of(args.user))
 
 
 async def disable_key(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
-    if not await credential_store(settings, db).disable(args.access_key):
+    if not await _store(settings, db).disable(args.access_key):
         raise CliError(f"no active access key {args.access_key!r}")
     return f"disabled {args.access_key}"
+
+
+def _store(settings: CredentialSettings, db: Database) -> CredentialStore:
+    # The gateway's own, imported here: these commands run where the gateway is.
+    from releasegate.gateway.settings import credential_store
+
+    return credential_store(settings, db)

@@ -11,11 +11,10 @@ from releasegate.gateway.context import GatewayContext
 from releasegate.gateway.idempotency import IdempotencyStore
 from releasegate.gateway.identity_cache import CachedIdentityStore
 from releasegate.gateway.replay import SeenSignatures
-from releasegate.gateway.settings import GatewaySettings
+from releasegate.gateway.settings import GatewaySettings, credential_store
 from releasegate.gateway.token_cache import VerifiedTokens
 from releasegate.shared.bus.base import Bus
 from releasegate.shared.clock import Clock, SystemClock
-from releasegate.shared.credentials import CredentialStore, SecretBox
 from releasegate.shared.store.base import Database
 from releasegate.shared.tokens import TokenKeys
 
@@ -35,10 +34,6 @@ class Gateway:
 
     async def stop(self) -> None:
         await self.context.bus.close()
-
-
-def credential_store(settings: GatewaySettings, db: Database) -> CredentialStore:
-    return CredentialStore(db, SecretBox(settings.credentials_key, settings.credentials_old_keys))
 
 
 def build(settings: GatewaySettings, bus: Bus, db: Database, clock: Clock | None = None) -> Gateway:

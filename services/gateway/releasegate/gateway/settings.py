@@ -6,6 +6,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 
 from releasegate.shared.config import CommonSettings
+from releasegate.shared.credentials import CredentialStore, SecretBox
+from releasegate.shared.store.base import Database
 
 DEV_CREDENTIALS_KEY = "dev-only-insecure-credentials-key-change-me"
 
@@ -30,6 +32,11 @@ class CredentialKeys(BaseSettings):
                 "random characters (or RELEASEGATE_DEV_MODE=true for local development)"
             )
         return self
+
+
+def credential_store(keys: CredentialKeys, db: Database) -> CredentialStore:
+    """The AK/SK pairs, sealed with ``keys``: the gateway's, and the CLI's."""
+    return CredentialStore(db, SecretBox(keys.credentials_key, keys.credentials_old_keys))
 
 
 class GatewaySettings(CommonSettings, CredentialKeys):

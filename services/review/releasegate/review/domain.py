@@ -144,10 +144,18 @@ def _check_reviewable(package: dict[str, Any]) -> None:
         )
 
 
-def decided_by(decision: dict[str, Any], command: Envelope) -> bool:
-    """Did ``command`` make this decision? A command redelivered after a failure finds
-    the decision it made the first time, and finishes it rather than refuse it."""
-    return decision.get("correlation_id") == command.correlation_id
+RELEASE_DECISIONS = frozenset({"release"})
+RETURN_DECISIONS = frozenset({"reject", "revoke"})
+
+
+def decided_by(decision: dict[str, Any], command: Envelope, kinds: frozenset[str]) -> bool:
+    """Did ``command`` make this decision, one of ``kinds`` (what the command decides)?
+    A command redelivered after a failure finds the decision it made the first time,
+    and finishes it rather than refuse it."""
+    return (
+        decision.get("correlation_id") == command.correlation_id
+        and decision.get("decision") in kinds
+    )
 
 
 def unpack_outcome(package: dict[str, Any], actor: Actor) -> int:

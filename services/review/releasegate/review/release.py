@@ -42,7 +42,7 @@ async def decide_once(
     if await deps.store.decide(package_id, decision):
         return decision
     other = await deps.store.get_decision(package_id)
-    if other is not None and domain.decided_by(other, command):
+    if other is not None and domain.decided_by(other, command, frozenset({decision["decision"]})):
         return other
     other = other or {}
     raise ReleasegateError(
@@ -52,7 +52,11 @@ async def decide_once(
 
 
 async def own_decisions(
-    package_ids: list[str], check: Callable[[str], None], command: Envelope, deps: Deps
+    package_ids: list[str],
+    check: Callable[[str], None],
+    command: Envelope,
+    kinds: frozenset[str],
+    deps: Deps,
 ) -> dict[str, dict[str, Any]]:
     """Run ``check`` on every package; the decisions of those it refuses that
     ``command`` made itself (it is a redelivery), by package id. Any other refusal
@@ -63,7 +67,7 @@ async def own_decisions(
             check(package_id)
         except ReleasegateError:
             decision = await deps.store.get_decision(package_id)
-            if decision is None or not domain.decided_by(decision, command):
+            if decision is None or not domain.decided_by(decision, command, kinds):
                 raise
             own[package_id] = decision
     return own
@@ -103,7 +107,7 @@ async def deploy_packages(msg: Message[DeployPackages], deps: Deps) -> dict[str,
         domain.check_release(package, p.actor, policy)
 
     # A redelivery of this call finds the packages it released before it failed.
-    released = await own_decisions(p.package_ids, check, env, deps)
+    released = await own_decisions(p.package_ids, check, env, domain.RELEASE_DECISIONS, deps)
     details, lost = [], []
     for package_id in p.package_ids:
         try:

@@ -47,7 +47,7 @@ async def unpack_packages(msg: Message[UnpackPackages], deps: Deps) -> None:
         domain.unpack_outcome(package, p.actor)
 
     # A redelivery of this call finds the packages it returned before it failed.
-    returned = await own_decisions(p.package_ids, check, env, deps)
+    returned = await own_decisions(p.package_ids, check, env, domain.RETURN_DECISIONS, deps)
     lost = []
     for package_id in p.package_ids:
         stored: list[Outgoing] | None = None  # None: re-announce whatever is left
