@@ -221,6 +221,9 @@ async def test_a_request_its_caller_gave_up_on_is_dead_lettered_not_run(
     assert (await first).ok
     dead = await eventually(lambda: server.take_dead_letters("t.cmd"), what="the expired one")
     assert "expired" in dead[0].reason
+    # Counted apart from the message faults that dead-letter alerts are for.
+    assert server.metrics.value("expired_total", queue="t.cmd") == 1
+    assert server.metrics.value("dead_lettered_total", queue="t.cmd") == 0
     later = await client.request("t.cmd", version_event(3), timeout=10)
     assert later.ok and handled == [1, 3]
 

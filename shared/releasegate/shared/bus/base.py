@@ -189,7 +189,7 @@ async def dispatch(
             # release, revoke or create what the caller believes failed. A command
             # that started before (a retry, a redelivery) is finished instead.
             reason = f"expired: its caller stopped waiting at {reply_by_ms} ms since the epoch"
-            return _dead(sub, reason, envelope, is_request, metrics)
+            return _dead(sub, reason, envelope, is_request, metrics, expired=True)
         try:
             result = await handler(Message(envelope, payload, attempt, redelivered))
         except ReleasegateError as exc:
@@ -252,10 +252,22 @@ def exhausted(sub: Subscription, outcome: Outcome, is_request: bool, metrics: Me
 
 
 def _dead(
-    sub: Subscription, reason: str, envelope: Envelope | None, is_request: bool, metrics: Metrics
+    sub: Subscription,
+    reason: str,
+    envelope: Envelope | None,
+    is_request: bool,
+    metrics: Metrics,
+    *,
+    expired: bool = False,
 ) -> Outcome:
-    metrics.inc("dead_lettered_total", queue=sub.queue)
-    log.error("dead-lettered", extra={"queue": sub.queue, "reason": reason})
+    if expired:
+        # A timeout its caller already saw, not a fault of the message: counted apart,
+        # so alerts on dead letters do not fire on an overloaded service's timeouts.
+        metrics.inc("expired_total", queue=sub.queue)
+        log.warning("expired request dead-lettered", extra={"queue": sub.queue})
+    else:
+        metrics.inc("dead_lettered_total", queue=sub.queue)
+        log.error("dead-lettered", extra={"queue": sub.queue, "reason": reason})
     reply: Reply | None = None
     if is_request:
         error = INTERNAL if "retries exhausted" not in reason else UNAVAILABLE
