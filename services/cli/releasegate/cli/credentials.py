@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from releasegate.cli.identity import CliError
 from releasegate.cli.infra import mongo_database
@@ -14,9 +14,6 @@ from releasegate.shared.clock import SystemClock
 from releasegate.shared.credentials import CredentialStore
 from releasegate.shared.identity import IdentityStore
 from releasegate.shared.store.base import Database
-
-if TYPE_CHECKING:
-    from releasegate.cli.credential_settings import CredentialSettings
 
 
 def add_parsers(sub: Any) -> None:
@@ -37,6 +34,7 @@ def _run(command: Any, args: argparse.Namespace) -> int:
     # Imported here: the workers' images carry this CLI but not the gateway package.
     try:
         from releasegate.cli.credential_settings import CredentialSettings
+        from releasegate.gateway.settings import credential_store
     except ModuleNotFoundError as exc:
         raise CliError(
             f"the credentials commands need the gateway installed ({exc}); run them "
@@ -48,7 +46,7 @@ def _run(command: Any, args: argparse.Namespace) -> int:
     async def go() -> str:
         db = mongo_database(settings)
         try:
-            result: str = await command(db, settings, args)
+            result: str = await command(db, credential_store(settings, db), args)
             return result
         finally:
             await db.close()
@@ -57,26 +55,19 @@ def _run(command: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def issue(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
+async def issue(db: Database, store: CredentialStore, args: argparse.Namespace) -> str:
     user = await IdentityStore(db).get_user(args.user)
     if user is None:
         raise CliError(f"no user {args.user!r}")
-    pair = await _store(settings, db).issue(user.user_id, SystemClock().now_ms())
+    pair = await store.issue(user.user_id, SystemClock().now_ms())
     return json.dumps({"user_id": pair.user_id, "ak": pair.access_key, "sk": pair.secret_key})
 
 
-async def list_keys(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
-    return "\n".join(await _store(settings, db).access_keys_of(args.user))
+async def list_keys(db: Database, store: CredentialStore, args: argparse.Namespace) -> str:
+    return "\n".join(await store.access_keys_of(args.user))
 
 
-async def disable_key(db: Database, settings: CredentialSettings, args: argparse.Namespace) -> str:
-    if not await _store(settings, db).disable(args.access_key):
+async def disable_key(db: Database, store: CredentialStore, args: argparse.Namespace) -> str:
+    if not await store.disable(args.access_key):
         raise CliError(f"no active access key {args.access_key!r}")
     return f"disabled {args.access_key}"
-
-
-def _store(settings: CredentialSettings, db: Database) -> CredentialStore:
-    # The gateway's own, imported here: these commands run where the gateway is.
-    from releasegate.gateway.settings import credential_store
-
-    return credential_store(settings, db)
