@@ -13,6 +13,8 @@ import pytest
 from releasegate.cli.demo import seed_demo
 from releasegate.cli.embedded import Embedded, build_embedded
 from releasegate.gateway.settings import GatewaySettings
+from releasegate.shared.identity import User
+from releasegate.shared.tokens import mint_token
 
 
 @dataclass
@@ -26,6 +28,16 @@ class Api:
 
     def headers(self, user: str = "dev", **extra: str) -> dict[str, str]:
         return {"X-Auth-Token": self.tokens[user], **extra}
+
+    async def add_user(self, user: User) -> dict[str, str]:
+        """Store ``user`` where the gateway reads it; the headers that authenticate as it."""
+        ctx = self.system.gateway.context
+        await ctx.identity.put_user(user)
+        s = ctx.settings
+        token = mint_token(
+            user.user_id, secret=s.token_secret, issuer=s.token_issuer, audience=s.token_audience
+        )
+        return {"X-Auth-Token": token}
 
 
 def unit_settings(**overrides: Any) -> GatewaySettings:

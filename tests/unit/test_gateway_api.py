@@ -57,8 +57,7 @@ async def test_other_projects_and_workspaces_are_closed(api: Api) -> None:
 
 
 async def test_viewer_may_list_but_not_ingest(api: Api) -> None:
-    identity = api.system.gateway.context.identity
-    await identity.put_user(
+    viewer = await api.add_user(
         User(
             user_id="u-view",
             name="viewer",
@@ -66,12 +65,8 @@ async def test_viewer_may_list_but_not_ingest(api: Api) -> None:
             workspace_roles={"default": [Role.VIEWER]},
         )
     )
-    s = api.system.gateway.context.settings
-    token = mint_token(
-        "u-view", secret=s.token_secret, issuer=s.token_issuer, audience=s.token_audience
-    )
-    assert (await api.http.get(LIST, headers={"X-Auth-Token": token})).status_code == 200
-    r = await api.http.post(EVENTS, json=version_submitted(), headers={"X-Auth-Token": token})
+    assert (await api.http.get(LIST, headers=viewer)).status_code == 200
+    r = await api.http.post(EVENTS, json=version_submitted(), headers=viewer)
     assert_error(r, 403, "DLF.6888")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from releasegate.shared.identity import TenantRole, User
-from releasegate.shared.tokens import mint_token
 from tests.events import version_submitted
 from tests.helpers import eventually
 from tests.scenarios import error
@@ -66,8 +65,7 @@ async def test_only_an_admin_imports_jobs_as_released(api: Api) -> None:
 async def test_admins_and_tenant_administrators_publish_for_others(api: Api) -> None:
     for_dev = version_submitted("for_dev", 1, submitter="u-dev", submitter_name="dev")
     assert (await _post(api, for_dev, api.headers("admin"))).status_code == 202
-    identity = api.system.gateway.context.identity
-    await identity.put_user(
+    tenant_admin = await api.add_user(
         User(
             user_id="u-tenant",
             name="tenant",
@@ -75,12 +73,8 @@ async def test_admins_and_tenant_administrators_publish_for_others(api: Api) -> 
             tenant_roles=[TenantRole.DARTS_ADMINISTRATOR],
         )
     )
-    s = api.system.gateway.context.settings
-    token = mint_token(
-        "u-tenant", secret=s.token_secret, issuer=s.token_issuer, audience=s.token_audience
-    )
     also = version_submitted("also_for_dev", 1, submitter="u-dev", submitter_name="dev")
-    assert (await _post(api, also, {"X-Auth-Token": token})).status_code == 202
+    assert (await _post(api, also, tenant_admin)).status_code == 202
 
     async def both() -> list[str] | None:
         r = await api.http.get(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from releasegate.shared.identity import Project, Role, TenantRole, User
-from releasegate.shared.tokens import mint_token
 from tests.events import version_submitted
 from tests.helpers import eventually
 from tests.unit.conftest import Api
@@ -16,15 +15,6 @@ LIST = "/v2/demo/factory/pending-items"
 EVENTS = "/v2/demo/factory/events"
 
 
-async def _user(api: Api, user: User) -> dict[str, str]:
-    await api.system.gateway.context.identity.put_user(user)
-    s = api.system.gateway.context.settings
-    token = mint_token(
-        user.user_id, secret=s.token_secret, issuer=s.token_issuer, audience=s.token_audience
-    )
-    return {"X-Auth-Token": token}
-
-
 async def _setup(api: Api) -> dict[str, dict[str, str]]:
     """Project demo gets a second workspace; project other exists with its own user."""
     identity = api.system.gateway.context.identity
@@ -33,8 +23,7 @@ async def _setup(api: Api) -> dict[str, dict[str, str]]:
     )
     await identity.put_project(Project(project_id="other", default_workspace="main"))
     return {
-        "tenant": await _user(
-            api,
+        "tenant": await api.add_user(
             User(
                 user_id="u-tenant",
                 name="tenant",
@@ -42,8 +31,7 @@ async def _setup(api: Api) -> dict[str, dict[str, str]]:
                 tenant_roles=[TenantRole.TENANT_ADMINISTRATOR],
             ),
         ),
-        "second-dev": await _user(
-            api,
+        "second-dev": await api.add_user(
             User(
                 user_id="u-second",
                 name="second",
@@ -51,8 +39,7 @@ async def _setup(api: Api) -> dict[str, dict[str, str]]:
                 workspace_roles={"second": [Role.DEVELOPER, Role.ADMIN]},
             ),
         ),
-        "foreign": await _user(
-            api,
+        "foreign": await api.add_user(
             User(
                 user_id="u-foreign",
                 name="foreign",

@@ -19,7 +19,6 @@ from releasegate.cli.embedded import build_embedded
 from releasegate.gateway.auth import operation_of
 from releasegate.gateway.permissions import PERMISSIONS
 from releasegate.shared.identity import Role, TenantRole, User
-from releasegate.shared.tokens import mint_token
 from tests.unit.conftest import Api
 from tests.unit.samples import SAMPLES
 
@@ -104,24 +103,15 @@ CELLS = [
 
 @pytest.mark.parametrize(("operation", "column", "allowed"), CELLS)
 async def test_roles_table_cell(api: Api, operation: str, column: str, allowed: bool) -> None:
-    identity = api.system.gateway.context.identity
     user = User(user_id="u-cell", name="cell", project_id="demo")
     if column in {r.value for r in Role}:
         user = user.model_copy(update={"workspace_roles": {"default": [Role(column)]}})
     else:
         user = user.model_copy(update={"tenant_roles": [TenantRole(column)]})
-    await identity.put_user(user)
-    s = api.system.gateway.context.settings
-    token = mint_token(
-        "u-cell", secret=s.token_secret, issuer=s.token_issuer, audience=s.token_audience
-    )
+    cell = await api.add_user(user)
     sample = SAMPLES[operation]
     r = await api.http.request(
-        sample.method,
-        sample.path,
-        json=sample.json,
-        params=sample.params,
-        headers={"X-Auth-Token": token},
+        sample.method, sample.path, json=sample.json, params=sample.params, headers=cell
     )
     if allowed:
         assert r.status_code < 500 and r.status_code not in (401, 403), r.text
