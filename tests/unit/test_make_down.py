@@ -39,28 +39,27 @@ def test_compose_requires_the_secrets() -> None:
     assert REQUIRED == ["RELEASEGATE_CREDENTIALS_KEY", "RELEASEGATE_TOKEN_SECRET"]
 
 
-def test_down_runs_without_the_secrets(tmp_path: Path) -> None:
+def _make(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``make`` in the project, without the secrets, with the fake docker first on PATH."""
     done = subprocess.run(
-        ["make", "-s", "-C", str(ROOT), "down"],
+        ["make", *args, "-C", str(ROOT)],
         env=_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_down_runs_without_the_secrets(tmp_path: Path) -> None:
+    done = _make(tmp_path, "-s", "down")
     assert "docker compose down" in done.stdout
     for name in REQUIRED:
         assert f"{name} set" in done.stdout
 
 
 def test_up_gets_no_placeholders(tmp_path: Path) -> None:
-    done = subprocess.run(
-        ["make", "-n", "-C", str(ROOT), "up"],
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _make(tmp_path, "-n", "up")
     assert "docker compose up" in done.stdout
     assert not any(name in done.stdout for name in REQUIRED)
