@@ -32,6 +32,7 @@ from releasegate.shared.readmodels.codes import (
     START_SUCCEEDED,
     SUCCESSFUL,
 )
+from releasegate.shared.readmodels.packages import subtask_id, subtask_outcome
 
 log = logging.getLogger("releasegate.deployer")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -40,40 +41,40 @@ T = TypeVar("T")
 
 async def deploy_task(msg: Message[DeployTask], deps: Deps) -> None:
     t = msg.payload
-    subtask_id = f"{t.package_id}:{t.pending_item_id}"
-    async with deps.locks.hold(subtask_id):
+    subtask = subtask_id(t.package_id, t.pending_item_id)
+    async with deps.locks.hold(subtask):
         # Independent reads share a round trip; the content goes unused only when an
         # earlier delivery finished the task (a redelivery, rare).
         outcome, content = await asyncio.gather(
-            deps.store.outcome(subtask_id, t.package_id),
+            deps.store.outcome(subtask, t.package_id),
             deps.store.content(t.package_id, t.pending_item_id),
         )
         if outcome is not None:
-            log.info("already deployed; re-announcing", extra={"subtask": subtask_id})
+            log.info("already deployed; re-announcing", extra={"subtask": subtask})
         else:
-            outcome = await _deploy(subtask_id, t, content, deps)
-            if await deps.store.record_outcome(subtask_id, outcome):
-                _log_outcome(subtask_id, outcome, deps)
+            outcome = await _deploy(subtask, t, content, deps)
+            if await deps.store.record_outcome(subtask, outcome):
+                _log_outcome(subtask, outcome, deps)
             else:
                 # A duplicate delivery on another worker recorded first: its outcome
                 # stands, and is the one announced.
                 log.info(
                     "a duplicate delivery finished first; its outcome stands",
-                    extra={"subtask": subtask_id},
+                    extra={"subtask": subtask},
                 )
-                outcome = await deps.store.outcome(subtask_id, t.package_id)
+                outcome = await deps.store.outcome(subtask, t.package_id)
                 assert outcome is not None
-    await deps.bus.publish(_finished(subtask_id, outcome, msg.envelope, t))
+    await deps.bus.publish(_finished(subtask, outcome, msg.envelope, t))
 
 
-async def _deploy(subtask_id: str, t: DeployTask, content: Any, deps: Deps) -> dict[str, Any]:
+async def _deploy(subtask: str, t: DeployTask, content: Any, deps: Deps) -> dict[str, Any]:
     """Deploy (and start); the outcome to record."""
     started = deps.clock.now_ms()
     scope = {"package_id": t.package_id, "pending_item_id": t.pending_item_id}
 
     def note(deploy_status: int, start_status: int) -> Callable[[], Awaitable[None]]:
         return lambda: deps.store.record_progress(
-            subtask_id,
+            subtask,
             {
                 **scope,
                 "deploy_status": deploy_status,
@@ -103,21 +104,20 @@ async def _deploy(subtask_id: str, t: DeployTask, content: Any, deps: Deps) -> d
             start = START_SUCCEEDED
         except TargetError as exc:
             start, reason = START_FAILED, f"start failed: {exc}"
-    end = deps.clock.now_ms()
-    return {
-        **scope,
-        "asy_task_id": t.asy_task_id,
-        "item_name": t.item_name,
-        "deploy_status": status,
-        "start_job_status": start,
-        "reason": reason,
-        "rollback": applied.rollback,
-        "previous_version": applied.previous_version,
-        "started_at": started,
-        "finished_at": end,
-        "updated_at": end,
-        "worker": WORKER,
-    }
+    return subtask_outcome(
+        package_id=t.package_id,
+        pending_item_id=t.pending_item_id,
+        asy_task_id=t.asy_task_id,
+        item_name=t.item_name,
+        deploy_status=status,
+        start_job_status=start,
+        reason=reason,
+        rollback=applied.rollback,
+        previous_version=applied.previous_version,
+        started_at=started,
+        finished_at=deps.clock.now_ms(),
+        worker=WORKER,
+    )
 
 
 async def _noted(step: Awaitable[T], note: Callable[[], Awaitable[None]], deps: Deps) -> T:
@@ -135,9 +135,7 @@ async def _noted(step: Awaitable[T], note: Callable[[], Awaitable[None]], deps: 
         running.cancel()  # a no-op once it is done; stops it if the note failed
 
 
-def _finished(
-    subtask_id: str, outcome: dict[str, Any], parent: Envelope, t: DeployTask
-) -> Envelope:
+def _finished(subtask: str, outcome: dict[str, Any], parent: Envelope, t: DeployTask) -> Envelope:
     return SUBTASK_FINISHED.envelope(
         SubtaskFinished(
             package_id=t.package_id,
@@ -153,15 +151,15 @@ def _finished(
         project_id=parent.project_id,
         workspace_id=parent.workspace_id,
         parent=parent,
-        message_id=stable_id("subtask.finished", subtask_id),
+        message_id=stable_id("subtask.finished", subtask),
     )
 
 
-def _log_outcome(subtask_id: str, outcome: dict[str, Any], deps: Deps) -> None:
+def _log_outcome(subtask: str, outcome: dict[str, Any], deps: Deps) -> None:
     log.info(
         "task deployed" if outcome["deploy_status"] == SUCCESSFUL else "task failed",
         extra={
-            "subtask": subtask_id,
+            "subtask": subtask,
             "target": deps.target.name,
             "reason": outcome["reason"],
             "rollback": outcome["rollback"],

@@ -15,7 +15,7 @@ from releasegate.shared.bus.topology import SUBMISSION_INBOX
 from releasegate.shared.contracts.service import Tick
 from releasegate.shared.contracts.tasks import RELEASE_TASKS, ReleaseTasks
 from releasegate.shared.readmodels.codes import FAILED, RELEASING, START_NOT_STARTED
-from releasegate.shared.readmodels.packages import CREATING, final_outcomes
+from releasegate.shared.readmodels.packages import CREATING, final_outcomes, subtask_outcome
 
 log = logging.getLogger("releasegate.review.sweeper")
 
@@ -103,24 +103,21 @@ def package_tasks(package: dict[str, Any]) -> list[dict[str, Any]]:
 def _stopped(
     package: dict[str, Any], task: dict[str, Any], reason: str, now: int
 ) -> dict[str, Any]:
-    """A deployer outcome record (``deployer/work.py``) saying the task was stopped."""
-    item_id = task["pending_item_id"]
-    return {
-        "_id": f"{package['_id']}:{item_id}",
-        "package_id": package["_id"],
-        "pending_item_id": item_id,
-        "asy_task_id": package.get("asy_task_id"),
-        "item_name": task["item_name"],
-        "deploy_status": FAILED,
-        "start_job_status": START_NOT_STARTED,
-        "reason": reason,
-        "rollback": False,
-        "previous_version": None,
-        "started_at": now,
-        "finished_at": now,
-        "updated_at": now,
-        "worker": "review sweep",
-    }
+    """The deployer's outcome record, saying the task was stopped."""
+    return subtask_outcome(
+        package_id=package["_id"],
+        pending_item_id=task["pending_item_id"],
+        asy_task_id=package.get("asy_task_id"),
+        item_name=task["item_name"],
+        deploy_status=FAILED,
+        start_job_status=START_NOT_STARTED,
+        reason=reason,
+        rollback=False,
+        previous_version=None,
+        started_at=now,
+        finished_at=now,
+        worker="review sweep",
+    )
 
 
 def _outcome(sub: dict[str, Any], now: int) -> dict[str, Any]:

@@ -24,6 +24,47 @@ POLICIES = "review_policies"
 SUBTASKS = "deployer_subtasks"
 PROGRESS = "deployer_progress"
 
+
+def subtask_id(package_id: str, pending_item_id: str) -> str:
+    """The ``_id`` of a task's outcome in SUBTASKS: its one insert decides it."""
+    return f"{package_id}:{pending_item_id}"
+
+
+def subtask_outcome(
+    *,
+    package_id: str,
+    pending_item_id: str,
+    asy_task_id: str | None,
+    item_name: str,
+    deploy_status: int,
+    start_job_status: int,
+    reason: str,
+    rollback: bool,
+    previous_version: int | None,
+    started_at: int,
+    finished_at: int,
+    worker: str,
+) -> dict[str, Any]:
+    """A task's outcome record, as the deployer inserts it (or the review's stuck-release
+    sweep, where none came): one shape for both writers and every reader."""
+    return {
+        "_id": subtask_id(package_id, pending_item_id),
+        "package_id": package_id,
+        "pending_item_id": pending_item_id,
+        "asy_task_id": asy_task_id,
+        "item_name": item_name,
+        "deploy_status": deploy_status,
+        "start_job_status": start_job_status,
+        "reason": reason,
+        "rollback": rollback,
+        "previous_version": previous_version,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "updated_at": finished_at,
+        "worker": worker,
+    }
+
+
 # A package is listed once created (not while its tasks are being reserved).
 READY = "ready"
 CREATING = "creating"
